@@ -1,0 +1,144 @@
+"""Reads of the API: the caller's domains, their config state, and the delivery Status of configs.
+
+A config's Status is the delivery state of the domain's latest revision on enabled edge nodes: `failed` once
+any node's delivery gave up, `configuring` while any node is pending, `success` when every node applied it
+(or there is nothing to deliver).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+
+from django.db import connection
+from django.db.models import Model, Prefetch, QuerySet
+
+from alibaba_api.functions import DomainState, settings_of
+from domains.models import Domain, Origin
+from edge.models import ConfigRevision, Deployment, DeploymentStatus, EdgeNode
+from origin_fetch.models import OriginFetchSettings
+
+CONFIG_SUCCESS = "success"
+CONFIG_CONFIGURING = "configuring"
+CONFIG_FAILED = "failed"
+
+
+def api_domains(*, account_id: int, product: str) -> QuerySet[Domain]:
+    """The account's live domains of one product (CDN or DCDN)."""
+    return Domain.objects.filter(account_id=account_id, product=product, deleted_at__isnull=True)
+
+
+def ordered_origins() -> Prefetch:
+    return Prefetch("origins", queryset=Origin.objects.order_by("priority", "id"))
+
+
+def domain_state(domain: Domain) -> DomainState:
+    return DomainState(domain=domain, settings=settings_of(domain), origins=list(domain.origins.all()))
+
+
+def _status(total: int, applied: int, failed: int) -> str:
+    if failed:
+        return CONFIG_FAILED
+    if applied < total:
+        return CONFIG_CONFIGURING
+    return CONFIG_SUCCESS
+
+
+_SETTINGS_FIELDS = (
+    "forward_scheme",
+    "http_port",
+    "https_port",
+    "origin_host",
+    "sni_enabled",
+    "sni_name",
+    "verify_origin_cert",
+    "verify_common_names",
+)
+_COUNT_MASK = (1 << 20) - 1
+_ORIGIN_FIELDS = ("id", "type", "address", "port", "priority", "weight", "enabled", "sni_host")
+
+
+def _table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _column(model: type[Model], alias: str, name: str) -> str:
+    return f"{alias}.{connection.ops.quote_name(model._meta.get_field(name).column)}"
+
+
+@cache
+def _domain_configs_sql(vendor: str) -> str:
+    """The query of `domain_configs_state`; plain SQL that PostgreSQL and SQLite both run."""
+
+    def dc(name: str) -> str:
+        return _column(Domain, "d", name)
+
+    status = _column(Deployment, "dp", "status")
+    # One subquery counts the latest revision's deployments on enabled nodes and packs the three counts
+    # into one integer (total + applied << 20 + failed << 40): one index path, one plan node.
+    counts = (
+        f"(SELECT COUNT(*) + SUM(CASE WHEN {status} = '{DeploymentStatus.APPLIED.value}' THEN {1 << 20}"  # noqa: S608
+        f" WHEN {status} = '{DeploymentStatus.FAILED.value}' THEN {1 << 40} ELSE 0 END)"
+        f" FROM {_table(ConfigRevision)} r"
+        f" JOIN {_table(Deployment)} dp ON {_column(Deployment, 'dp', 'revision')} = r.id"
+        f" JOIN {_table(EdgeNode)} n ON n.id = {_column(Deployment, 'dp', 'node')}"
+        f" WHERE {_column(ConfigRevision, 'r', 'domain')} = d.id"
+        f" AND {_column(ConfigRevision, 'r', 'number')} = {dc('config_revision')}"
+        f" AND {_column(EdgeNode, 'n', 'enabled')})"
+    )
+    columns = [
+        dc("id"),
+        dc("name"),
+        dc("config_revision"),
+        _column(OriginFetchSettings, "s", "domain"),
+        *(_column(OriginFetchSettings, "s", name) for name in _SETTINGS_FIELDS),
+        *(_column(Origin, "o", name) for name in _ORIGIN_FIELDS),
+        counts,
+    ]
+    return (
+        f"SELECT {', '.join(columns)} FROM {_table(Domain)} d"  # noqa: S608 - values are query parameters
+        f" LEFT JOIN {_table(OriginFetchSettings)} s ON {_column(OriginFetchSettings, 's', 'domain')} = d.id"
+        f" LEFT JOIN {_table(Origin)} o ON {_column(Origin, 'o', 'domain')} = d.id"
+        f" WHERE {dc('account')} = %s AND {dc('product')} = %s AND {dc('name')} = %s"
+        f" AND {dc('deleted_at')} IS NULL"
+        f" ORDER BY {_column(Origin, 'o', 'priority')}, {_column(Origin, 'o', 'id')}"
+    )
+
+
+def domain_configs_state(*, account_id: int, product: str, name: str) -> tuple[DomainState, str] | None:
+    """The domain with its settings and origins, and its config Status, in one query (the Describe hot path).
+
+    None when the account has no such live domain.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(_domain_configs_sql(connection.vendor), [account_id, product, name])
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    first = rows[0]
+    domain = Domain(
+        pk=first[0], name=first[1], config_revision=first[2], account_id=account_id, product=product
+    )
+    settings_start = 4
+    origin_start = settings_start + len(_SETTINGS_FIELDS)
+    values = dict(zip(_SETTINGS_FIELDS, first[settings_start:origin_start], strict=True))
+    if first[3] is None:
+        settings = OriginFetchSettings(domain=domain)
+    else:
+        values["sni_enabled"] = bool(values["sni_enabled"])
+        values["verify_origin_cert"] = bool(values["verify_origin_cert"])
+        names = values["verify_common_names"]
+        values["verify_common_names"] = json.loads(names) if isinstance(names, str | bytes) else names or []
+        settings = OriginFetchSettings(domain=domain, **values)
+    origins = []
+    for row in rows:
+        fields = dict(
+            zip(_ORIGIN_FIELDS, row[origin_start : origin_start + len(_ORIGIN_FIELDS)], strict=True)
+        )
+        if fields["id"] is not None:
+            fields["enabled"] = bool(fields["enabled"])
+            origins.append(Origin(domain=domain, **fields))
+    packed = int(first[-1] or 0)
+    total, applied, failed = packed & _COUNT_MASK, (packed >> 20) & _COUNT_MASK, packed >> 40
+    status = _status(total, applied, failed) if domain.config_revision else CONFIG_SUCCESS
+    return DomainState(domain=domain, settings=settings, origins=origins), status

@@ -1,0 +1,134 @@
+"""Accelerated domains and their origins (SPEC.md §4.1-4.2)."""
+
+from __future__ import annotations
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from console.models import Account
+
+
+class Product(models.TextChoices):
+    CDN = "cdn", _("CDN")
+    DCDN = "dcdn", _("DCDN")
+
+
+class BusinessType(models.TextChoices):
+    WEB = "web", _("Image and small file")
+    DOWNLOAD = "download", _("Large file download")
+    VIDEO = "video", _("VOD")
+    DYNAMIC = "dynamic", _("Dynamic and static acceleration")
+
+
+class Coverage(models.TextChoices):
+    DOMESTIC = "domestic", _("Chinese mainland")
+    OVERSEAS = "overseas", _("Global (excluding Chinese mainland)")
+    GLOBAL = "global", _("Global")
+
+
+class DomainStatus(models.TextChoices):
+    ONLINE = "online", _("Enabled")
+    OFFLINE = "offline", _("Disabled")
+    CONFIGURING = "configuring", _("Configuring")
+    CONFIGURE_FAILED = "configure_failed", _("Configuration failed")
+    CHECKING = "checking", _("Reviewing")
+    CHECK_FAILED = "check_failed", _("Review failed")
+
+
+class Domain(models.Model):
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="domains")
+    # Unique across all accounts: one accelerated name has one owner.
+    name = models.CharField(_("domain name"), max_length=253, unique=True)
+    product = models.CharField(_("product"), max_length=8, choices=Product.choices, default=Product.CDN)
+    business_type = models.CharField(
+        _("business type"), max_length=16, choices=BusinessType.choices, default=BusinessType.WEB
+    )
+    coverage = models.CharField(
+        _("coverage"), max_length=16, choices=Coverage.choices, default=Coverage.DOMESTIC
+    )
+    cname = models.CharField(_("CNAME"), max_length=300, unique=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=DomainStatus.choices, default=DomainStatus.ONLINE, db_index=True
+    )
+    https_enabled = models.BooleanField(_("HTTPS"), default=False)
+    description = models.CharField(_("description"), max_length=256, blank=True)
+    # The number of the latest config revision; grows on every effective change (edge.ConfigRevision).
+    config_revision = models.PositiveIntegerField(_("config revision"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+    modified_at = models.DateTimeField(_("modified at"), auto_now=True)
+    # Set when the domain is deleted: it is hidden at once, and its row goes once every edge node dropped it.
+    deleted_at = models.DateTimeField(_("deleted at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("domain")
+        verbose_name_plural = _("domains")
+        ordering = ["name"]
+        indexes = [
+            models.Index(fields=["account", "product", "name"]),
+            models.Index(fields=["account", "product", "-created_at"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(product__in=Product.values), name="domain_product_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status__in=DomainStatus.values), name="domain_status_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_dcdn(self) -> bool:
+        return self.product == Product.DCDN
+
+
+class OriginType(models.TextChoices):
+    IPADDR = "ipaddr", _("IP address")
+    DOMAIN = "domain", pgettext_lazy("origin type", "Domain name")
+    OSS = "oss", _("OSS bucket")
+
+
+class OriginPriority(models.IntegerChoices):
+    PRIMARY = 20, _("Primary")
+    BACKUP = 30, _("Backup")
+
+
+class Origin(models.Model):
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="origins")
+    type = models.CharField(_("type"), max_length=8, choices=OriginType.choices)
+    address = models.CharField(_("address"), max_length=253)
+    port = models.PositiveIntegerField(
+        _("port"), default=80, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=OriginPriority.choices, default=OriginPriority.PRIMARY
+    )
+    weight = models.PositiveSmallIntegerField(
+        _("weight"), default=10, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    enabled = models.BooleanField(_("enabled"), default=True)
+    # Per-origin SNI: a name, "ali_follow_origin" or "ali_follow_host"; empty means the domain's Origin SNI.
+    sni_host = models.CharField(_("origin SNI"), max_length=253, blank=True)
+
+    class Meta:
+        verbose_name = _("origin")
+        verbose_name_plural = _("origins")
+        ordering = ["priority", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["domain", "address", "port"], name="origin_unique_per_domain"),
+            models.CheckConstraint(
+                condition=models.Q(port__gte=1, port__lte=65535), name="origin_port_range"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(weight__gte=1, weight__lte=100), name="origin_weight_range"
+            ),
+            models.CheckConstraint(condition=models.Q(priority__in=[20, 30]), name="origin_priority_valid"),
+            models.CheckConstraint(condition=models.Q(type__in=OriginType.values), name="origin_type_valid"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.address}:{self.port}"

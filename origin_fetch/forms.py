@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from domains.models import Origin
+from origin_fetch.models import OriginFetchSettings, ProtocolPolicy
+from origin_fetch.validators import validate_origin_sni
+
+
+class OriginSniForm(forms.Form):
+    """The Origin SNI dialog. Validates and normalises with the shared rules; saving is the service's job."""
+
+    enabled = forms.BooleanField(label=_("Origin SNI"), required=False)
+    name = forms.CharField(
+        label=_("SNI"),
+        required=False,
+        max_length=300,
+        strip=False,
+        widget=forms.TextInput(attrs={"placeholder": "origin.example.com", "autocomplete": "off"}),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, settings: OriginFetchSettings, **kwargs: Any) -> None:
+        self.settings = settings
+        kwargs.setdefault(
+            "initial",
+            {"enabled": settings.sni_enabled, "name": settings.sni_name, "version": settings.version},
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if self.errors:
+            return cleaned
+        try:
+            cleaned["name"] = validate_origin_sni(
+                enabled=cleaned.get("enabled", False),
+                name=cleaned.get("name", ""),
+                policy=self.settings.forward_scheme,
+                https_port=self.settings.https_port,
+            )
+        except ValidationError as exc:
+            self.add_error(None, exc)
+        return cleaned
+
+
+class VersionedForm(forms.Form):
+    """A settings dialog: carries the version it was opened at, so a stale save is refused."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+
+    def __init__(self, *args: Any, settings: OriginFetchSettings, **kwargs: Any) -> None:
+        self.settings = settings
+        kwargs.setdefault("initial", self.initial_from(settings) | {"version": settings.version})
+        super().__init__(*args, **kwargs)
+
+    def initial_from(self, settings: OriginFetchSettings) -> dict[str, Any]:
+        return {}
+
+
+class OriginProtocolForm(VersionedForm):
+    """Origin protocol policy: follow the client, HTTP or HTTPS, with the two ports."""
+
+    policy = forms.ChoiceField(
+        label=_("Origin protocol"), choices=ProtocolPolicy.choices, widget=forms.RadioSelect
+    )
+    http_port = forms.IntegerField(label=_("HTTP port"), min_value=1, max_value=65535)
+    https_port = forms.IntegerField(label=_("HTTPS port"), min_value=1, max_value=65535)
+
+    def initial_from(self, settings: OriginFetchSettings) -> dict[str, Any]:
+        return {
+            "policy": settings.forward_scheme,
+            "http_port": settings.http_port,
+            "https_port": settings.https_port,
+        }
+
+
+class OriginHostForm(VersionedForm):
+    host = forms.CharField(
+        label=_("Origin host"),
+        required=False,
+        max_length=300,
+        help_text=_("The Host header sent to origins. Leave empty to send the accelerated domain name."),
+    )
+
+    def initial_from(self, settings: OriginFetchSettings) -> dict[str, Any]:
+        return {"host": settings.origin_host}
+
+
+class OriginVerificationForm(VersionedForm):
+    enabled = forms.BooleanField(label=_("Origin certificate verification"), required=False)
+    common_names = forms.CharField(
+        label=_("Extra acceptable common names"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_(
+            "Comma-separated domain names (wildcards allowed) that the origin's certificate may carry."
+        ),
+    )
+
+    def initial_from(self, settings: OriginFetchSettings) -> dict[str, Any]:
+        return {
+            "enabled": settings.verify_origin_cert,
+            "common_names": ", ".join(settings.verify_common_names),
+        }
+
+
+class OriginSniHostForm(forms.Form):
+    """The SNI of one origin: the domain's Origin SNI, a name of its own, its address, or the origin host."""
+
+    MODES = [
+        ("default", _("Use the domain's Origin SNI")),
+        ("name", _("A specific name")),
+        ("ali_follow_origin", _("Follow the origin address")),
+        ("ali_follow_host", _("Follow the origin host")),
+    ]
+    mode = forms.ChoiceField(label=_("SNI of this origin"), choices=MODES, widget=forms.RadioSelect)
+    name = forms.CharField(label=_("SNI"), required=False, max_length=300)
+
+    def __init__(self, *args: Any, origin: Origin, **kwargs: Any) -> None:
+        self.origin = origin
+        value = origin.sni_host
+        mode = (
+            value if value in ("ali_follow_origin", "ali_follow_host") else ("name" if value else "default")
+        )
+        kwargs.setdefault("initial", {"mode": mode, "name": value if mode == "name" else ""})
+        super().__init__(*args, **kwargs)
+
+    @property
+    def sni_host(self) -> str:
+        mode = self.cleaned_data["mode"]
+        if mode == "default":
+            return ""
+        if mode == "name":
+            return self.cleaned_data.get("name", "")
+        return str(mode)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("mode") == "name" and not (cleaned.get("name") or "").strip():
+            self.add_error("name", _("Enter the SNI of this origin, or choose another option."))
+        return cleaned

@@ -1,0 +1,185 @@
+"""Origin SNI rules (SPEC.md §4.4): the one module that the form, the services, the admin and the APIs call.
+
+Rules 1-5 (the name) are `validate_sni_name`; rule 6 (HTTPS on port 443, also guarding later protocol
+changes) is `sni_allowed` / `validate_origin_sni` / `validate_protocol_change`; rules 7 and 8 are the
+notes and warnings the console shows without blocking the save.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from domains.validators import normalize_hostname
+from origin_fetch.models import ProtocolPolicy
+
+SNI_PORT = 443
+FOLLOW_ORIGIN = "ali_follow_origin"
+FOLLOW_HOST = "ali_follow_host"
+
+REQUIRES_HTTPS = _("Origin SNI requires back-to-origin over HTTPS (port 443).")
+
+
+def validate_sni_name(raw: str) -> str:
+    """Normalise an SNI name (trim, lower-case, punycode, one trailing dot dropped) and apply rules 1-5."""
+    if not (raw or "").strip():
+        raise ValidationError(
+            _(
+                "The SNI is required when Origin SNI is on: enter the domain name that the origin's "
+                "certificate is issued for."
+            ),
+            code="required",
+        )
+    return normalize_hostname(raw)
+
+
+def sni_allowed(*, policy: str, https_port: int) -> bool:
+    """Rule 6: SNI applies only when back-to-origin uses HTTPS on port 443."""
+    return policy in (ProtocolPolicy.HTTPS, ProtocolPolicy.FOLLOW) and https_port == SNI_PORT
+
+
+def validate_origin_sni(*, enabled: bool, name: str, policy: str, https_port: int) -> str:
+    """Validate an Origin SNI change; return the normalised name ("" when none was given).
+
+    Errors are keyed by field: "name" for the SNI, "enabled" for the protocol rule. A name typed while
+    turning SNI off is still checked, since it is kept for later.
+    """
+    errors: dict[str, ValidationError] = {}
+    normalized = ""
+    if enabled or (name or "").strip():
+        try:
+            normalized = validate_sni_name(name)
+        except ValidationError as exc:
+            errors["name"] = exc
+    if enabled and not sni_allowed(policy=policy, https_port=https_port):
+        errors["enabled"] = ValidationError(REQUIRES_HTTPS, code="requires_https")
+    if errors:
+        raise ValidationError(errors)
+    return normalized
+
+
+def validate_protocol_change(*, sni_enabled: bool, policy: str, https_port: int) -> None:
+    """Rule 6 from the other side: refuse a protocol change that would break an enabled Origin SNI."""
+    if sni_enabled and not sni_allowed(policy=policy, https_port=https_port):
+        raise ValidationError(
+            {
+                "forward_scheme": ValidationError(
+                    _(
+                        "Origin SNI is on, and it requires back-to-origin over HTTPS (port 443). "
+                        "Turn off Origin SNI first, or keep HTTPS on port 443."
+                    ),
+                    code="breaks_origin_sni",
+                )
+            }
+        )
+
+
+def _port(value: object, field: str) -> int:
+    try:
+        port = int(value)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        port = 0
+    if not 1 <= port <= 65535 or isinstance(value, bool):
+        raise ValidationError(
+            {field: ValidationError(_("The port must be a number from 1 to 65535."), code="port_range")}
+        )
+    return port
+
+
+def validate_protocol(*, policy: str, http_port: object, https_port: object) -> dict[str, object]:
+    """The origin protocol policy (follow, http, https) and its two ports."""
+    if policy not in ProtocolPolicy.values:
+        raise ValidationError(
+            {
+                "forward_scheme": ValidationError(
+                    _("Choose the origin protocol: Match client (follow), HTTP or HTTPS."),
+                    code="invalid_policy",
+                )
+            }
+        )
+    return {
+        "forward_scheme": policy,
+        "http_port": _port(http_port, "http_port"),
+        "https_port": _port(https_port, "https_port"),
+    }
+
+
+def validate_origin_host(raw: str) -> str:
+    """The Host header sent to origins: a domain name, or empty for the accelerated domain itself."""
+    if not (raw or "").strip():
+        return ""
+    try:
+        return normalize_hostname(raw)
+    except ValidationError as exc:
+        raise ValidationError({"origin_host": exc}) from None
+
+
+def validate_common_names(raw: list[str] | str) -> list[str]:
+    """Extra acceptable certificate names for origin verification: domain names, wildcards allowed."""
+    items = raw.split(",") if isinstance(raw, str) else list(raw)
+    names: list[str] = []
+    for item in items:
+        if not item.strip():
+            continue
+        try:
+            name = normalize_hostname(item, allow_wildcard=True)
+        except ValidationError as exc:
+            raise ValidationError({"common_names": exc}) from None
+        if name not in names:
+            names.append(name)
+    if len(names) > 20:
+        raise ValidationError(
+            {"common_names": ValidationError(_("At most 20 common names can be listed."), code="too_many")}
+        )
+    return names
+
+
+def validate_origin_sni_host(raw: str, *, origin_type: str) -> str:
+    """A per-origin SNI: empty (use the domain's), a specific name, ali_follow_origin or ali_follow_host."""
+    from domains.models import OriginType
+
+    value = (raw or "").strip()
+    if not value:
+        return ""
+    if value.lower() == FOLLOW_HOST:
+        return FOLLOW_HOST
+    if value.lower() == FOLLOW_ORIGIN:
+        if origin_type == OriginType.IPADDR:
+            raise ValidationError(
+                _(
+                    "ali_follow_origin sends the origin's address as SNI, but this origin is an IP address. "
+                    "Enter a domain name instead."
+                ),
+                code="follow_origin_ip",
+            )
+        return FOLLOW_ORIGIN
+    return validate_sni_name(value)
+
+
+def origin_sni_notes(*, origins_all_oss: bool) -> list[str]:
+    """Rule 7: notes shown in the dialog, which never block saving."""
+    if origins_all_oss:
+        return [
+            str(
+                _(
+                    "Every origin of this domain is an OSS bucket: OSS origins need no SNI, the edge sends "
+                    "the bucket's domain name by itself. You can still set one."
+                )
+            )
+        ]
+    return []
+
+
+def origin_sni_warnings(*, enabled: bool, name: str, origin_host: str) -> list[str]:
+    """Rule 8: warn (not block) when the origin Host header and the SNI differ."""
+    if enabled and name and origin_host and name.lower() != origin_host.lower().rstrip("."):
+        return [
+            str(
+                _(
+                    "The origin host (%(host)s) differs from the SNI (%(sni)s). Keep them the same unless "
+                    "the origin expects otherwise: a mismatch can make the origin refuse the request."
+                )
+                % {"host": origin_host, "sni": name}
+            )
+        ]
+    return []

@@ -1,0 +1,248 @@
+"""The Back-to-origin (CDN) / Origin Fetch (DCDN) tab and its Origin SNI section and dialog."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from console.audit import ChangeContext
+from domains.models import Domain, Origin, OriginType
+from domains.selectors import get_domain_for_user, get_domain_for_user_rw, membership_for
+from edge.documents import effective_sni
+from origin_fetch.forms import (
+    OriginHostForm,
+    OriginProtocolForm,
+    OriginSniForm,
+    OriginSniHostForm,
+    OriginVerificationForm,
+    VersionedForm,
+)
+from origin_fetch.models import OriginFetchSettings
+from origin_fetch.services import (
+    origin_host_update,
+    origin_protocol_update,
+    origin_sni_host_update,
+    origin_sni_update,
+    origin_verification_update,
+)
+from origin_fetch.validators import origin_sni_notes, origin_sni_warnings
+
+
+def _settings(domain: Domain) -> OriginFetchSettings:
+    settings, _created = OriginFetchSettings.objects.get_or_create(domain=domain)
+    return settings
+
+
+def _origin_rows(domain: Domain, settings: OriginFetchSettings) -> list[dict[str, object]]:
+    origin_host = settings.origin_host or domain.name
+    rows = []
+    for origin in domain.origins.all():
+        sni = effective_sni(
+            origin=origin,
+            sni_enabled=settings.sni_enabled,
+            sni_name=settings.sni_name,
+            origin_host=origin_host,
+        )
+        rows.append({"origin": origin, "sni": sni})
+    return rows
+
+
+def _section_context(request: HttpRequest, domain: Domain) -> dict[str, object]:
+    settings = _settings(domain)
+    membership = membership_for(request.user)
+    return {
+        "domain": domain,
+        "settings": settings,
+        "origin_rows": _origin_rows(domain, settings),
+        "warnings": origin_sni_warnings(
+            enabled=settings.sni_enabled, name=settings.sni_name, origin_host=settings.effective_origin_host
+        ),
+        "can_write": membership is not None and membership.can_write,
+    }
+
+
+@login_required
+@require_GET
+def origin_fetch_tab(request: HttpRequest, product: str, name: str) -> HttpResponse:
+    domain = get_domain_for_user(request.user, name=name, product=product)
+    context = _section_context(request, domain) | {"active_tab": "origin_fetch"}
+    return render(request, "origin_fetch/tab.html", context)
+
+
+@login_required
+@require_GET
+def origin_sni_section(request: HttpRequest, product: str, name: str) -> HttpResponse:
+    domain = get_domain_for_user(request.user, name=name, product=product)
+    return render(request, "origin_fetch/tab.html#origin-sni-section", _section_context(request, domain))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def origin_sni_dialog(request: HttpRequest, product: str, name: str) -> HttpResponse:
+    if request.method == "POST":
+        domain = get_domain_for_user_rw(request.user, name=name, product=product)
+    else:
+        domain = get_domain_for_user(request.user, name=name, product=product)
+    settings = _settings(domain)
+    form = OriginSniForm(request.POST or None, settings=settings)
+
+    if request.method == "POST" and form.is_valid():
+        try:
+            origin_sni_update(
+                domain=domain,
+                enabled=form.cleaned_data["enabled"],
+                name=form.cleaned_data["name"],
+                context=ChangeContext.from_request(request),
+                expected_version=form.cleaned_data["version"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            response = HttpResponse(status=204)
+            response["HX-Trigger"] = json.dumps({"origin-sni-saved": None, "domain-changed": None})
+            return response
+
+    membership = membership_for(request.user)
+    origins = list(domain.origins.all())
+    context = {
+        "domain": domain,
+        "settings": settings,
+        "form": form,
+        "can_write": membership is not None and membership.can_write,
+        "notes": origin_sni_notes(
+            origins_all_oss=bool(origins) and all(o.type == OriginType.OSS for o in origins)
+        ),
+    }
+    return render(request, "origin_fetch/origin_sni_dialog.html", context)
+
+
+SAVED = json.dumps({"origin-fetch-saved": None, "domain-changed": None})
+
+
+@dataclass(frozen=True)
+class Section:
+    """One Modify dialog of the tab: its form, how it saves, and how service errors map to its fields."""
+
+    title: object
+    form: type[VersionedForm]
+    save: Callable[..., object]
+    fields: dict[str, str]
+
+
+SECTIONS = {
+    "protocol": Section(
+        _("Origin protocol policy"),
+        OriginProtocolForm,
+        lambda data, **kw: origin_protocol_update(
+            policy=data["policy"], http_port=data["http_port"], https_port=data["https_port"], **kw
+        ),
+        {"forward_scheme": "policy"},
+    ),
+    "origin-host": Section(
+        _("Origin host"),
+        OriginHostForm,
+        lambda data, **kw: origin_host_update(host=data["host"], **kw),
+        {"origin_host": "host"},
+    ),
+    "verification": Section(
+        _("Origin certificate verification"),
+        OriginVerificationForm,
+        lambda data, **kw: origin_verification_update(
+            enabled=data["enabled"], common_names=data["common_names"], **kw
+        ),
+        {"common_names": "common_names"},
+    ),
+}
+
+
+def _add_service_error(form: forms.Form, exc: ValidationError, fields: dict[str, str]) -> None:
+    if hasattr(exc, "error_dict"):
+        for key, errors in exc.error_dict.items():
+            field = fields.get(key, key)
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc)
+
+
+@login_required
+@require_GET
+def origin_fetch_section(request: HttpRequest, product: str, name: str, section: str) -> HttpResponse:
+    if section not in SECTIONS:
+        raise Http404(_("No such section."))
+    domain = get_domain_for_user(request.user, name=name, product=product)
+    return render(request, f"origin_fetch/tab.html#{section}-section", _section_context(request, domain))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def origin_fetch_dialog(request: HttpRequest, product: str, name: str, section: str) -> HttpResponse:
+    spec = SECTIONS.get(section)
+    if spec is None:
+        raise Http404(_("No such section."))
+    if request.method == "POST":
+        domain = get_domain_for_user_rw(request.user, name=name, product=product)
+    else:
+        domain = get_domain_for_user(request.user, name=name, product=product)
+    settings = _settings(domain)
+    form = spec.form(request.POST or None, settings=settings)
+    if request.method == "POST" and form.is_valid():
+        try:
+            spec.save(
+                form.cleaned_data,
+                domain=domain,
+                context=ChangeContext.from_request(request),
+                expected_version=form.cleaned_data["version"],
+            )
+        except ValidationError as exc:
+            _add_service_error(form, exc, spec.fields)
+        else:
+            return HttpResponse(status=204, headers={"HX-Trigger": SAVED})
+    membership = membership_for(request.user)
+    context = {
+        "domain": domain,
+        "form": form,
+        "title": spec.title,
+        "action": request.path,
+        "dialog_id": f"{section}-dialog",
+        "can_write": membership is not None and membership.can_write,
+    }
+    return render(request, "origin_fetch/settings_dialog.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def origin_sni_host_dialog(request: HttpRequest, product: str, name: str, origin_id: int) -> HttpResponse:
+    if request.method == "POST":
+        domain = get_domain_for_user_rw(request.user, name=name, product=product)
+    else:
+        domain = get_domain_for_user(request.user, name=name, product=product)
+    origin = get_object_or_404(Origin, pk=origin_id, domain=domain)
+    form = OriginSniHostForm(request.POST or None, origin=origin)
+    if request.method == "POST" and form.is_valid():
+        try:
+            origin_sni_host_update(
+                origin=origin, sni_host=form.sni_host, context=ChangeContext.from_request(request)
+            )
+        except ValidationError as exc:
+            form.add_error("name", exc)
+        else:
+            return HttpResponse(status=204, headers={"HX-Trigger": SAVED})
+    membership = membership_for(request.user)
+    context = {
+        "domain": domain,
+        "form": form,
+        "title": _("SNI of origin %(address)s") % {"address": origin.address},
+        "action": request.path,
+        "dialog_id": "origin-sni-host-dialog",
+        "can_write": membership is not None and membership.can_write,
+    }
+    return render(request, "origin_fetch/settings_dialog.html", context)

@@ -1,0 +1,81 @@
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+
+from domains.models import Domain, DomainStatus
+from edge.models import EdgeNode
+from tests.conftest import require
+from tests.processes import AgentProcess, wait_for
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SCREENSHOTS = os.environ.get("CONSOLE_SCREENSHOTS")  # a folder: the journey tests save each step there
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    require(Path(CHROMIUM).exists(), "needs Debian's chromium: apt-get install chromium")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.fixture
+def demo(transactional_db, tmp_path, celery_worker):
+    """The demo data of `make run`, its three edge nodes served by real agents on free ports, delivered."""
+    os.environ.setdefault("DEMO_PASSWORD", "demo-password-for-tests")
+    agents = []
+    for name in ("edge-1", "edge-2", "edge-3"):
+        agent = AgentProcess(name, tmp_path / name, key="")
+        node = EdgeNode.objects.create(name=name, agent_url=agent.url)
+        agent.key_file.write_text(node.signing_key)
+        agents.append(agent.start())
+    call_command("seed_demo", agents_dir=str(tmp_path / "keys"))
+    names = set(Domain.objects.values_list("name", flat=True))
+    for agent in agents:
+        wait_for(lambda a=agent: set(a.status()["domains"]) == names, what=f"{agent.name} holds every domain")
+    wait_for(
+        lambda: set(Domain.objects.values_list("status", flat=True)) == {DomainStatus.ONLINE},
+        what="every demo domain online",
+    )
+    yield agents
+    for agent in agents:
+        agent.stop()
+
+
+class Shots:
+    """Saves numbered screenshots of a journey when CONSOLE_SCREENSHOTS names a folder."""
+
+    def __init__(self, page, prefix: str) -> None:
+        self.page, self.prefix, self.count = page, prefix, 0
+
+    def __call__(self, step: str) -> None:
+        if not SCREENSHOTS:
+            return
+        self.count += 1
+        folder = Path(SCREENSHOTS)
+        folder.mkdir(parents=True, exist_ok=True)
+        self.page.wait_for_load_state()
+        self.page.screenshot(
+            path=str(folder / f"{self.prefix}-{self.count:02}-{step}.png"), animations="disabled"
+        )
+
+
+@pytest.fixture
+def shots(page):
+    return lambda prefix: Shots(page, prefix)

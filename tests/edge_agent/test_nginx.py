@@ -1,0 +1,370 @@
+"""Edge agents serving through a real nginx: SNI to an origin with two certificates, verification, refusal."""
+
+from __future__ import annotations
+
+import random
+import signal
+import socket
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from edge_agent.nginx import NginxConfigError, RenderOptions, render_config, render_domain
+from tests.conftest import require
+from tests.edge_agent.nginx_support import (
+    NAME_A,
+    NAME_B,
+    NginxEdge,
+    Pki,
+    SniOrigin,
+    answer,
+    document,
+    nginx_edges,
+    nginx_program,
+    origin,
+    pid_alive,
+    refused,
+)
+from tests.processes import AgentProcess, wait_for
+
+KEY = "nginx-edge-key"
+DEAD = "127.0.0.2"  # a loopback address nothing listens on: connections are refused at once
+SECOND = "127.0.0.3"  # the origin's second address
+
+
+@pytest.fixture(scope="module")
+def nginx_bin() -> str:
+    program = nginx_program()
+    require(program is not None, "nginx is not installed (apt-get install nginx)")
+    assert program is not None
+    return program
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
+    return Pki(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="module")
+def upstream(pki: Pki) -> Iterator[SniOrigin]:
+    server = SniOrigin(pki).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def edges(nginx_bin: str, pki: Pki, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list[NginxEdge]]:
+    names = ["edge-1", "edge-2"]
+    folders = (tmp_path_factory.mktemp(name) for name in names)
+    with nginx_edges(names, folders, key=KEY, nginx_bin=nginx_bin, ca_file=pki.ca_file) as started:
+        yield started
+
+
+def served(edge: NginxEdge, host: str) -> tuple[int, str | None, str | None]:
+    """Status, revision header and the certificate the origin served (None if nginx answered itself)."""
+    status, revision, body = answer(edge.get(host))
+    if body is not None:
+        assert body["host"] == host
+        assert body["sni"] in (None, body["cert"]) and (body["sni"] is not None or body["cert"] == NAME_A)
+    return status, revision, body["cert"] if body else None
+
+
+def push_all(edges: list[NginxEdge], *docs: dict) -> None:
+    for edge in edges:
+        response = edge.push(*docs)
+        assert response.status_code == 200, (edge.name, response.text)
+        assert all(item["status"] == "applied" for item in response.json()["results"]), response.text
+
+
+def test_each_edge_fetches_with_the_pushed_sni_and_names_the_revision(
+    edges: list[NginxEdge], upstream: SniOrigin
+) -> None:
+    domain = "sni.example.test"
+    push_all(edges, document(domain, 1, [origin(NAME_B)], port=upstream.port))
+    for edge in edges:
+        assert served(edge, domain) == (200, "1", NAME_B)
+        assert edge.held(domain)["revision"] == 1
+
+    push_all(edges, document(domain, 2, [origin(NAME_A)], port=upstream.port))
+    for edge in edges:
+        assert served(edge, domain) == (200, "2", NAME_A)
+        response = edge.get(domain, "/some/path?q=1")
+        assert response.json()["path"] == "/some/path?q=1"
+        assert response.headers.get_list("X-Config-Revision") == ["2"], "the origin's own header is hidden"
+
+
+def test_once_a_push_is_answered_no_worker_serves_the_revision_before(
+    edges: list[NginxEdge], upstream: SniOrigin
+) -> None:
+    domain = "quick.example.test"
+    edge = edges[0]
+    for revision in range(1, 9):
+        push_all([edge], document(domain, revision, [origin(NAME_B)], port=upstream.port))
+        revisions = {edge.get(domain).headers.get("X-Config-Revision") for _ in range(5)}
+        assert revisions == {str(revision)}
+
+
+def test_without_sni_verification_fails_and_without_verification_the_default_certificate_serves(
+    edges: list[NginxEdge], upstream: SniOrigin
+) -> None:
+    domain = "no-sni.example.test"
+    push_all(edges, document(domain, 1, [origin(NAME_B)], port=upstream.port))
+    push_all(edges, document(domain, 2, [origin(None)], port=upstream.port, verify=True))
+    for edge in edges:
+        assert served(edge, domain) == (502, "2", None)
+
+    push_all(edges, document(domain, 3, [origin(None)], port=upstream.port, verify=False))
+    for edge in edges:
+        assert served(edge, domain) == (200, "3", NAME_A)
+
+
+def test_per_origin_sni_goes_with_the_origin_that_answers(
+    edges: list[NginxEdge], upstream: SniOrigin
+) -> None:
+    domain = "per-origin.example.test"
+    edge = edges[0]
+    failover = [origin(NAME_A, DEAD, priority=20), origin(NAME_B, SECOND, priority=30)]
+    push_all([edge], document(domain, 1, failover, port=upstream.port))
+    for _ in range(3):
+        response = edge.get(domain)
+        assert response.status_code == 200
+        assert (response.json()["cert"], response.json()["address"]) == (NAME_B, SECOND)
+
+    failover = [origin(NAME_B, DEAD, priority=20), origin(NAME_A, priority=30)]
+    push_all([edge], document(domain, 2, failover, port=upstream.port))
+    assert served(edge, domain) == (200, "2", NAME_A)
+
+    shared = [origin(NAME_A, weight=50), origin(NAME_B, SECOND, weight=50)]
+    push_all([edge], document(domain, 3, shared, port=upstream.port))
+    seen = set()
+    for _ in range(40):
+        body = edge.get(domain).json()
+        assert (body["cert"], body["address"]) in {(NAME_A, "127.0.0.1"), (NAME_B, SECOND)}
+        seen.add(body["cert"])
+    assert seen == {NAME_A, NAME_B}, "both origins take a share, each with its own SNI"
+
+
+def test_domains_with_different_sni_through_one_worker_each_get_their_own_origin(
+    edges: list[NginxEdge], upstream: SniOrigin
+) -> None:
+    port = upstream.port
+    expected = {
+        "b.mixed.test": (200, "1", NAME_B),
+        "none.mixed.test": (502, "1", None),
+        "a.mixed.test": (200, "1", NAME_A),
+        "wrong.mixed.test": (502, "1", None),
+        "plain.mixed.test": (200, "1", NAME_A),
+        "x.wild.mixed.test": (200, "1", NAME_B),
+        "off.mixed.test": (403, "1", None),
+        "unknown.mixed.test": (404, None, None),
+    }
+    docs = [
+        document("b.mixed.test", 1, [origin(NAME_B)], port=port),
+        document("none.mixed.test", 1, [origin(None)], port=port),
+        document("a.mixed.test", 1, [origin(NAME_A)], port=port),
+        document("wrong.mixed.test", 1, [origin("c.origin.test")], port=port),
+        document("plain.mixed.test", 1, [origin(None)], port=port, verify=False),
+        document("*.wild.mixed.test", 1, [origin(NAME_B)], port=port),
+        document("off.mixed.test", 1, [origin(NAME_B)], port=port, enabled=False),
+    ]
+    push_all(edges, *docs)
+    hosts = list(expected)
+    shuffled = random.Random(7)
+    for edge in edges:
+        for _ in range(4):
+            shuffled.shuffle(hosts)
+            for host in hosts:
+                assert served(edge, host) == expected[host], (edge.name, host)
+
+
+def test_a_config_nginx_refuses_is_a_422_and_the_edge_keeps_the_previous_revision(
+    edges: list[NginxEdge], upstream: SniOrigin
+) -> None:
+    domain = "refused.example.test"
+    push_all(edges, document(domain, 1, [origin(NAME_B)], port=upstream.port))
+    broken, healthy = edges
+    assert broken.ca_bundle is not None
+    hidden = broken.ca_bundle.with_suffix(".away")
+    broken.ca_bundle.rename(hidden)
+    try:
+        response = broken.push(document(domain, 2, [origin(NAME_A)], port=upstream.port))
+        assert response.status_code == 422
+        error = response.json()["error"]
+        assert "nginx -t" in error and "[emerg]" in error and str(broken.ca_bundle) in error, error
+        assert broken.held(domain)["revision"] == 1
+        assert served(broken, domain) == (200, "1", NAME_B)
+
+        push_all([healthy], document(domain, 2, [origin(NAME_A)], port=upstream.port))
+        assert served(healthy, domain) == (200, "2", NAME_A)
+    finally:
+        hidden.rename(broken.ca_bundle)
+    push_all([broken], document(domain, 2, [origin(NAME_A)], port=upstream.port))
+    assert served(broken, domain) == (200, "2", NAME_A)
+
+
+def test_an_owned_nginx_outlives_a_killed_agent_and_stops_with_a_stopped_one(
+    nginx_bin: str, pki: Pki, upstream: SniOrigin, tmp_path: Path
+) -> None:
+    edge = NginxEdge("edge-own", tmp_path / "own", KEY, nginx_bin=nginx_bin, ca_bundle=pki.ca_file)
+    try:
+        edge.start()
+        push_all([edge], document("own.example.test", 1, [origin(NAME_B)], port=upstream.port))
+        master = edge.nginx_pid()
+        assert master and pid_alive(master)
+
+        edge.stop(signal.SIGKILL)
+        assert served(edge, "own.example.test") == (200, "1", NAME_B), "the edge keeps serving"
+
+        edge.start()
+        assert edge.nginx_pid() == master, "the restarted agent adopts its nginx"
+        push_all([edge], document("own.example.test", 2, [origin(NAME_A)], port=upstream.port))
+        assert served(edge, "own.example.test") == (200, "2", NAME_A)
+
+        edge.stop()
+        assert not pid_alive(master)
+        assert refused(edge.http_port)
+    finally:
+        edge.stop(signal.SIGKILL)
+        edge.kill_nginx()
+
+
+def test_an_agent_whose_nginx_cannot_listen_refuses_to_start(nginx_bin: str, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        edge = NginxEdge("edge-busy", tmp_path / "busy", KEY, nginx_bin=nginx_bin, http_port=port)
+        process = edge.launch()
+        try:
+            assert process.wait(timeout=30) == 2
+        finally:
+            edge.stop(signal.SIGKILL)
+            edge.kill_nginx()
+    assert "Address already in use" in edge.stderr_text()
+    assert edge.nginx_pid() is None or not pid_alive(edge.nginx_pid() or 0)
+
+
+def test_an_agent_drives_a_running_nginx_it_does_not_own(
+    nginx_bin: str, pki: Pki, upstream: SniOrigin, tmp_path: Path
+) -> None:
+    prefix = tmp_path / "system-nginx"
+    conf_dir = prefix / "edge.d"
+    for folder in (prefix / "logs", prefix / "temp", conf_dir):
+        folder.mkdir(parents=True)
+    main = prefix / "nginx.conf"
+    main.write_text(
+        f"""daemon off;
+worker_processes 1;
+pid {prefix}/logs/nginx.pid;
+error_log {prefix}/logs/error.log;
+events {{}}
+http {{
+    access_log off;
+    client_body_temp_path {prefix}/temp/body;
+    proxy_temp_path {prefix}/temp/proxy;
+    fastcgi_temp_path {prefix}/temp/fastcgi;
+    uwsgi_temp_path {prefix}/temp/uwsgi;
+    scgi_temp_path {prefix}/temp/scgi;
+    include {conf_dir}/*.conf;
+}}
+"""
+    )
+    system = subprocess.Popen([nginx_bin, "-p", f"{prefix}/", "-c", str(main), "-e", "stderr"])
+    edge = NginxEdge(
+        "edge-ext",
+        tmp_path / "ext",
+        KEY,
+        nginx_bin=nginx_bin,
+        ca_bundle=pki.ca_file,
+        external=[
+            "--nginx-conf",
+            str(main),
+            "--nginx-conf-dir",
+            str(conf_dir),
+            "--nginx-prefix",
+            f"{prefix}",
+        ],
+    )
+    try:
+        wait_for(lambda: (prefix / "logs" / "nginx.pid").exists(), timeout=10, what="the running nginx")
+        edge.start()
+        push_all([edge], document("ext.example.test", 1, [origin(NAME_B)], port=upstream.port))
+        assert served(edge, "ext.example.test") == (200, "1", NAME_B)
+        assert (conf_dir / "edge-agent.conf").exists()
+
+        edge.stop()
+        assert system.poll() is None, "an nginx the agent does not own keeps running"
+        assert served(edge, "ext.example.test") == (200, "1", NAME_B)
+    finally:
+        edge.stop(signal.SIGKILL)
+        system.send_signal(signal.SIGQUIT)
+        system.wait(timeout=10)
+
+
+class TestRendering:
+    """What the agent writes for nginx, checked without running it."""
+
+    options = RenderOptions(listen="127.0.0.1:8080", ca_bundle=Path("/ca.pem"))
+
+    def test_backups_weights_and_the_revision(self) -> None:
+        doc = document(
+            "r.example.test", 7, [origin(NAME_B, weight=30), origin(NAME_B, "::1", priority=30)], port=443
+        )
+        text = render_domain(doc, self.options)
+        assert "server 127.0.0.1:443 weight=30;" in text and "server [::1]:443 weight=10 backup;" in text
+        assert 'proxy_ssl_name "b.origin.test";' in text and "proxy_ssl_server_name on;" in text
+        assert "proxy_ssl_verify on;" in text and 'proxy_ssl_trusted_certificate "/ca.pem";' in text
+        assert "add_header X-Config-Revision 7 always;" in text
+        assert 'proxy_set_header Host "r.example.test";' in text
+
+    def test_follow_and_http_fetch_over_http_on_the_http_port(self) -> None:
+        for policy in ("follow", "http"):
+            doc = document("h.example.test", 1, [origin(NAME_B)], port=8080, policy=policy)
+            text = render_domain(doc, self.options)
+            assert "proxy_pass http://" in text and ":8080 " in text
+            assert "proxy_ssl" not in text
+
+    def test_a_wildcard_domain_sends_the_clients_host(self) -> None:
+        text = render_domain(document("*.w.example.test", 1, [origin(NAME_A)], port=443), self.options)
+        assert "server_name *.w.example.test;" in text and "proxy_set_header Host $host;" in text
+
+    def test_every_domain_has_its_own_upstreams(self) -> None:
+        docs = {name: document(name, 1, [origin(NAME_A)], port=443) for name in ("p.test", "q.test")}
+        text = render_config(docs, self.options, "1-x")
+        upstreams = [line for line in text.splitlines() if line.startswith("upstream ")]
+        assert len(upstreams) == len(set(upstreams)) == 2
+
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("origin_host", 'a.test"; } server { listen 80'),
+            ("origin_host", "a.test$request_uri"),
+            ("sni", "a.test; proxy_ssl_verify off"),
+            ("address", "127.0.0.1:80; server 10.0.0.1"),
+        ],
+    )
+    def test_values_that_could_escape_into_the_config_are_refused(self, field: str, value: str) -> None:
+        doc = document("x.example.test", 1, [origin(NAME_A)], port=443)
+        if field == "origin_host":
+            doc["origin_host"] = value
+        else:
+            doc["origins"][0][field] = value
+        with pytest.raises(NginxConfigError, match="x.example.test"):
+            render_domain(doc, self.options)
+
+    def test_verification_without_a_ca_bundle_is_refused(self) -> None:
+        doc = document("v.example.test", 1, [origin(NAME_A)], port=443)
+        with pytest.raises(NginxConfigError, match="CA bundle"):
+            render_domain(doc, RenderOptions(listen="8080", ca_bundle=None))
+
+
+def test_the_agent_without_nginx_options_needs_no_nginx(tmp_path: Path) -> None:
+    agent = AgentProcess("edge-plain", tmp_path / "plain", key=KEY).start()
+    try:
+        assert httpx.get(f"{agent.url}/healthz", timeout=2).text == "ok"
+        assert not (tmp_path / "plain" / "nginx").exists()
+    finally:
+        agent.stop()

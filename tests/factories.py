@@ -1,0 +1,55 @@
+"""Small builders for test data: an account with members, domains with origins and settings, edge nodes."""
+
+from __future__ import annotations
+
+import itertools
+
+from django.contrib.auth import get_user_model
+
+from console.models import Account, Membership, Role
+from domains.models import Domain, Origin, OriginType, Product
+from edge.models import EdgeNode
+from origin_fetch.models import OriginFetchSettings, ProtocolPolicy
+
+_counter = itertools.count(1)
+PASSWORD = "correct-horse-battery"
+
+
+def make_account(name: str | None = None) -> Account:
+    name = name or f"account-{next(_counter)}"
+    return Account.objects.create(name=name, display_name=name.title())
+
+
+def make_user(username: str, *, account: Account, role: str = Role.OWNER):  # type: ignore[no-untyped-def]
+    user = get_user_model().objects.create_user(username=username, password=PASSWORD)
+    Membership.objects.create(user=user, account=account, role=role)
+    return user
+
+
+def make_domain(
+    *,
+    account: Account,
+    name: str | None = None,
+    product: str = Product.CDN,
+    policy: str = ProtocolPolicy.HTTPS,
+    https_port: int = 443,
+    origins: list[tuple[str, str, int]] | None = None,
+    sni_enabled: bool = False,
+    sni_name: str = "",
+) -> Domain:
+    name = name or f"site-{next(_counter)}.example.com"
+    domain = Domain.objects.create(account=account, name=name, product=product, cname=f"{name}.w.test.net")
+    OriginFetchSettings.objects.create(
+        domain=domain,
+        forward_scheme=policy,
+        https_port=https_port,
+        sni_enabled=sni_enabled,
+        sni_name=sni_name,
+    )
+    for kind, address, port in origins or [(OriginType.IPADDR, "203.0.113.10", 443)]:
+        Origin.objects.create(domain=domain, type=kind, address=address, port=port)
+    return domain
+
+
+def make_node(name: str, url: str, *, key: str = "node-key-for-tests") -> EdgeNode:
+    return EdgeNode.objects.create(name=name, agent_url=url, signing_key=key)
