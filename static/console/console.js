@@ -1,7 +1,8 @@
 // Dialogs: a fragment swapped into #dialog-root opens as a modal <dialog>; the event named in data-close-on,
 // sent by the server in HX-Trigger after a save, closes it. While open, Tab and Shift+Tab cycle inside the
-// dialog, Escape closes it (the native cancel), and on close focus returns to the button that opened it. A save
-// then re-renders that button's section: htmx moves focus to the new button with the same id.
+// dialog, Escape closes it (the native cancel), and on close focus returns to the button that opened it (unless
+// the user has moved it meanwhile). A save then re-renders that button's section: htmx moves focus to the new
+// button with the same id.
 (function () {
   "use strict";
 
@@ -53,8 +54,12 @@
     root.querySelectorAll("dialog:not([open])").forEach(function (dialog) {
       dialog.addEventListener("keydown", trapTab);
       dialog.addEventListener("close", function () {
+        // The close event comes a task after the dialog closed (and the browser put focus back where it was):
+        // if focus has gone to a live element outside the dialog by now, the user moved it; leave it there.
+        var active = document.activeElement;
+        var moved = active && active !== document.body && active.isConnected && !dialog.contains(active);
         dialog.remove();
-        returnFocus();
+        if (!moved) { returnFocus(); }
       });
       dialog.showModal();
       var first = focusables(dialog)[0];

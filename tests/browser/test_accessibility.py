@@ -148,7 +148,19 @@ def test_the_origin_sni_dialog_works_from_the_keyboard(page: Page, live_server, 
     page.keyboard.press("Escape")
     expect(protocol).to_be_hidden()
     expect(page.locator("#protocol-modify")).to_be_focused()
-    modify.focus()
+
+    # The dialog's close event arrives a moment after it closes; focus the user has moved meanwhile stays put.
+    page.locator("#protocol-modify").focus()
+    page.keyboard.press("Enter")
+    expect(protocol).to_be_visible()
+    page.evaluate(
+        """() => {
+            document.querySelector("dialog[open]").close();
+            document.querySelector("#origin-sni-modify").focus();
+        }"""
+    )
+    expect(protocol).to_have_count(0)
+    expect(modify).to_be_focused()
 
     # A save from the keyboard closes the dialog and leaves focus on Modify in the refreshed section.
     page.keyboard.press("Enter")
