@@ -3,19 +3,23 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied
-from django.db.models import Case, IntegerField, QuerySet, Value, When
+from django.core.exceptions import FieldDoesNotExist, PermissionDenied
+from django.db.models import Case, Field, IntegerField, Model, QuerySet, Value, When
 from django.http import Http404
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from alibaba_api.models import AccessKey
 from console.models import Membership, OperationLog, Role
+from domains.models import Domain, Origin
 from domains.selectors import membership_for
+from origin_fetch.models import OriginFetchSettings
 
 ACTION_LABELS = {
     "domain.create": _("Add domain name"),
@@ -76,11 +80,60 @@ def operations_for_user(
 
 @dataclass(frozen=True)
 class Change:
-    """One changed value of an operation log entry, as a person reads it."""
+    """One changed value of an operation log entry, as a person reads it: `label` in the reader's language,
+    `field` the stored key it came from (`origins[1.2.3.4].port`)."""
 
     field: str
+    label: str
     before: str
     after: str
+
+
+# The containers of nested values in an entry (`settings.sni_name`, `origins[1.2.3.4].port`) and the models
+# whose fields name their keys; a key at the top level is looked up in these models in this order.
+_CONTAINERS: dict[str, type[Model]] = {"settings": OriginFetchSettings, "origins": Origin}
+_TOP_LEVEL: tuple[type[Model], ...] = (OriginFetchSettings, Domain, Origin)
+_OTHER_KEYS = {
+    "origin": _("origin"),
+    "user": _("user"),
+    "access_key_id": _("AccessKey ID"),
+    "rolled_back_to": _("rolled back to revision"),
+}
+_PATH = re.compile(r"^(?:(?P<container>\w+)(?:\[(?P<item>[^\]]*)\])?\.)?(?P<key>\w+)$")
+
+
+def _model_field(models: tuple[type[Model], ...], key: str) -> Field | None:
+    for model in models:
+        try:
+            field = model._meta.get_field(key)
+        except FieldDoesNotExist:
+            continue
+        if isinstance(field, Field):  # not a reverse relation (`origins` of a domain), which has no label
+            return field
+    return None
+
+
+def _describe(path: str) -> tuple[str, dict[str, str]]:
+    """The label of a stored key, and the labels of its stored values where the field has choices."""
+    match = _PATH.match(path)
+    if match is None:
+        return path, {}
+    container, item, key = match["container"], match["item"], match["key"]
+    if container is None:
+        models = ((Membership,) if key == "role" else ()) + _TOP_LEVEL
+        field = _model_field(models, key)
+    elif container in _CONTAINERS:
+        field = _model_field((_CONTAINERS[container],), key)
+    else:
+        return path, {}
+    if field is None and container is None and key in _OTHER_KEYS:
+        return capfirst(str(_OTHER_KEYS[key])), {}
+    if field is None:
+        return path, {}
+    label = capfirst(str(field.verbose_name))
+    if container == "origins":
+        label = str(_("Origin %(address)s · %(field)s") % {"address": item, "field": label})
+    return label, {str(value): str(text) for value, text in field.flatchoices}
 
 
 def _flatten(value: Any, prefix: str = "") -> dict[str, str]:
@@ -106,13 +159,18 @@ def _flatten(value: Any, prefix: str = "") -> dict[str, str]:
 
 
 def operation_changes(entry: OperationLog) -> list[Change]:
-    """The entry's before → after, one row per changed value (unchanged values are left out)."""
+    """The entry's before → after, one row per changed value (unchanged values are left out), each named by
+    its field's label and each value of a field with choices by the choice's label, in the active language.
+    A key that no model names (an entry written by an older version) is shown as it is stored."""
     before, after = _flatten(entry.before or {}), _flatten(entry.after or {})
-    return [
-        Change(field, before.get(field, "—"), after.get(field, "—"))
-        for field in sorted(set(before) | set(after), key=lambda f: (f not in before, f))
-        if before.get(field) != after.get(field)
-    ]
+    changes = []
+    for field in sorted(set(before) | set(after), key=lambda f: (f not in before, f)):
+        old, new = before.get(field, "—"), after.get(field, "—")
+        if old == new:
+            continue
+        label, choices = _describe(field)
+        changes.append(Change(field, label, choices.get(old, old), choices.get(new, new)))
+    return changes
 
 
 def action_label(action: str) -> str:
@@ -120,12 +178,16 @@ def action_label(action: str) -> str:
 
 
 def operation_subject(entry: OperationLog) -> str:
-    """What an account-level change was about (an AccessKey ID, a user), shown next to the action."""
+    """What a change was about (an AccessKey ID, a user, an origin), shown next to the action."""
     values = (entry.after or {}) | (entry.before or {})
     if entry.action.startswith("access_key."):
         return str(values.get("access_key_id", ""))
     if entry.action.startswith("membership."):
         return str(values.get("user", ""))
+    if entry.action.startswith("origin."):
+        return str(values.get("address", ""))
+    if entry.action.startswith("origin_sni_host."):
+        return str(values.get("origin", ""))
     return ""
 
 

@@ -36,10 +36,10 @@ def english_left(text: str) -> list[str]:
 def assert_chinese(area: Locator, absent: list[str]) -> None:
     """No label of `absent`, and no other English word, in the visible text of `area`."""
     text = area.inner_text()
-    for diff in area.locator("ul.diff").all():
-        # An operation's before → after lists the stored keys and values as they are (status: online), like
-        # the config document's own keys: data, not labels.
-        text = text.replace(diff.inner_text(), " ")
+    for data in area.locator("ul.diff .mono, ul.diff del, ul.diff ins").all():
+        # A revision's diff names the config document's own keys (origin_sni.name), and both diffs show the
+        # values that changed: data, not labels. An operation's field labels are labels, and are checked.
+        text = text.replace(data.inner_text(), " ")
     for label in absent:
         assert label not in text, f"{label!r} is still English on {area.page.url}"
     assert english_left(text) == [], area.page.url
@@ -127,7 +127,9 @@ def test_every_page_speaks_chinese(page: Page, live_server, celery_worker, demo,
 
     nav.get_by_role("link", name="操作日志").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("操作日志")
-    expect(page.get_by_role("row").filter(has_text="www.example.com")).to_contain_text("停用域名")
+    disabled = page.get_by_role("row").filter(has_text="www.example.com").first
+    expect(disabled).to_contain_text("停用域名")
+    expect(disabled.locator(".diff li")).to_have_text(["状态: 正常运行 → 已停用"])
     assert_chinese(main, ["Operation Log", "Search", "Reset", "User", "Source", "Operation", "All sources"])
     shot("operation-log")
 

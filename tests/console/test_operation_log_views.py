@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from console.audit import ChangeContext
 from console.models import OperationLog, Source
+from domains.models import OriginPriority
+from domains.services import OriginInput, domain_disable, origin_update
 from origin_fetch.services import origin_host_update, origin_sni_update
 from tests import factories
 
@@ -79,9 +81,46 @@ def test_the_owner_sees_every_change_of_the_account_newest_first(client, alice, 
 def test_a_change_reads_as_before_and_after_not_as_json(client, alice, entries):
     client.force_login(alice)
     sni_row = rows(client.get(URL))[2]
-    assert "sni_enabled : off → on" in sni_row
-    assert "sni_name : — → origin-a.example.net" in sni_row
-    assert "{" not in sni_row and '"' not in sni_row
+    assert "Origin SNI : off → on" in sni_row
+    assert "SNI : — → origin-a.example.net" in sni_row
+    assert "{" not in sni_row and '"' not in sni_row and "sni_name" not in sni_row
+
+
+def test_a_change_names_fields_and_choices_in_the_readers_language(client, alice, cdn_domain):
+    context = ChangeContext(alice)
+    domain_disable(domain=cdn_domain, context=context)
+    origin = cdn_domain.origins.get()
+    origin_update(
+        origin=origin,
+        changes=OriginInput(origin.type, origin.address, 8443, OriginPriority.BACKUP, origin.weight),
+        context=context,
+    )
+    client.force_login(alice)
+    origin_row, status_row = rows(client.get(URL))[:2]
+    assert f"Modify origin {origin.address}" in origin_row
+    assert f"Port : {origin.port} → 8443" in origin_row
+    assert "Priority : Primary → Backup" in origin_row
+    assert "Status : Enabled → Disabled" in status_row
+
+    client.cookies["django_language"] = "zh-hans"
+    origin_row, status_row = rows(client.get(URL, headers={"accept-language": "zh-hans"}))[:2]
+    assert f"端口 : {origin.port} → 8443" in origin_row
+    assert "优先级 : 主 → 备" in origin_row
+    assert "状态 : 正常运行 → 已停用" in status_row
+
+
+def test_a_key_no_model_names_is_shown_as_stored(client, alice, cdn_domain):
+    OperationLog.objects.create(
+        account=cdn_domain.account,
+        domain=cdn_domain,
+        domain_name=cdn_domain.name,
+        actor_name="alice",
+        action="origin_host.update",
+        before={"legacy_key": "a"},
+        after={"legacy_key": "b"},
+    )
+    client.force_login(alice)
+    assert "legacy_key : a → b" in rows(client.get(URL))[0]
 
 
 def test_another_accounts_entries_never_show(client, alice, charlie, entries):
