@@ -120,14 +120,11 @@ def _describe(path: str) -> tuple[str, dict[str, str]]:
         return path, {}
     container, item, key = match["container"], match["item"], match["key"]
     if container is None:
-        models = ((Membership,) if key == "role" else ()) + _TOP_LEVEL
-        field = _model_field(models, key)
-    elif container in _CONTAINERS:
-        field = _model_field((_CONTAINERS[container],), key)
+        field = _model_field(((Membership,) if key == "role" else ()) + _TOP_LEVEL, key)
+        if field is None and key in _OTHER_KEYS:
+            return capfirst(str(_OTHER_KEYS[key])), {}
     else:
-        return path, {}
-    if field is None and container is None and key in _OTHER_KEYS:
-        return capfirst(str(_OTHER_KEYS[key])), {}
+        field = _model_field((_CONTAINERS[container],), key) if container in _CONTAINERS else None
     if field is None:
         return path, {}
     label = capfirst(str(field.verbose_name))
