@@ -76,8 +76,9 @@ bench-api: install
 	$(BENCH_API_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(BENCH_API_ENV) $(BIN)/python manage.py bench_api
 
+# Style, and the layers of the house (import-linter's contracts in pyproject.toml; the suite checks them too).
 lint: install
-	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
 
 clean:
 	rm -rf var staticfiles

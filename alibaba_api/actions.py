@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
+from accounts.audit import ChangeContext
 from alibaba_api.credentials import Credential
 from alibaba_api.errors import (
     ApiError,
@@ -32,7 +33,6 @@ from alibaba_api.functions import (
     parse_functions,
 )
 from alibaba_api.selectors import api_domains, domain_configs_state, domain_state, ordered_origins
-from console.audit import ChangeContext
 from domains.models import BusinessType, Coverage, Domain, DomainStatus, Origin, Product
 from domains.selectors import domains_matching
 

@@ -6,10 +6,10 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from accounts.audit import ChangeContext
+from accounts.models import Source
 from alibaba_api.models import AccessKey
 from alibaba_api.services import access_key_delete, access_key_set_enabled
-from console.audit import ChangeContext
-from console.models import Source
 
 
 def _admin_context(request: HttpRequest) -> ChangeContext:

@@ -90,8 +90,8 @@ def credential_for(access_key_id: str) -> Credential | None:
 
 
 def _load(access_key_id: str) -> Credential | None:
+    from accounts.access import membership_for
     from alibaba_api.models import AccessKey
-    from domains.selectors import membership_for
 
     key = (
         AccessKey.objects.select_related("user", "user__membership")

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 
 from django.core.exceptions import ValidationError
 
+from accounts.audit import ChangeContext
 from alibaba_api.errors import (
     ApiError,
     arg_value_malformed,
@@ -25,9 +26,7 @@ from alibaba_api.errors import (
     missing_parameter,
     validation_messages,
 )
-from console.audit import ChangeContext
-from domains.models import Domain, Origin
-from origin_fetch.models import OriginFetchSettings, ProtocolPolicy
+from domains.models import Domain, Origin, OriginFetchSettings, ProtocolPolicy
 from origin_fetch.services import (
     DomainValidationError,
     origin_host_update,
@@ -94,14 +93,6 @@ class Config:
     function: str
     config_id: int
     args: list[tuple[str, str]]
-
-
-def settings_of(domain: Domain) -> OriginFetchSettings:
-    """The domain's settings, or the defaults when it has never had any."""
-    try:
-        return domain.origin_fetch  # type: ignore[no-any-return]
-    except OriginFetchSettings.DoesNotExist:
-        return OriginFetchSettings(domain=domain)
 
 
 def _on_off(value: bool) -> str:

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from console.models import Account
+from accounts.models import Account
 
 ACCESS_KEY_ID_PREFIX = "LTAI"
 

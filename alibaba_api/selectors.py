@@ -10,13 +10,17 @@ from __future__ import annotations
 import json
 from functools import cache
 
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import connection
 from django.db.models import Model, Prefetch, QuerySet
+from django.http import Http404
 
-from alibaba_api.functions import DomainState, settings_of
-from domains.models import Domain, Origin
+from accounts.access import membership_for
+from alibaba_api.functions import DomainState
+from alibaba_api.models import AccessKey
+from domains.models import Domain, Origin, OriginFetchSettings
+from domains.selectors import settings_of
 from edge.models import ConfigRevision, Deployment, DeploymentStatus, EdgeNode
-from origin_fetch.models import OriginFetchSettings
 
 CONFIG_SUCCESS = "success"
 CONFIG_CONFIGURING = "configuring"
@@ -122,14 +126,16 @@ def domain_configs_state(*, account_id: int, product: str, name: str) -> tuple[D
     settings_start = 4
     origin_start = settings_start + len(_SETTINGS_FIELDS)
     values = dict(zip(_SETTINGS_FIELDS, first[settings_start:origin_start], strict=True))
-    if first[3] is None:
-        settings = OriginFetchSettings(domain=domain)
-    else:
+    row = None
+    if first[3] is not None:
         values["sni_enabled"] = bool(values["sni_enabled"])
         values["verify_origin_cert"] = bool(values["verify_origin_cert"])
         names = values["verify_common_names"]
         values["verify_common_names"] = json.loads(names) if isinstance(names, str | bytes) else names or []
-        settings = OriginFetchSettings(domain=domain, **values)
+        row = OriginFetchSettings(domain=domain, **values)
+    # The settings row as read (or its absence): `settings_of` then answers as for any other domain.
+    Domain.origin_fetch.related.set_cached_value(domain, row)  # type: ignore[attr-defined]
+    settings = settings_of(domain)
     origins = []
     for row in rows:
         fields = dict(
@@ -142,3 +148,26 @@ def domain_configs_state(*, account_id: int, product: str, name: str) -> tuple[D
     total, applied, failed = packed & _COUNT_MASK, (packed >> 20) & _COUNT_MASK, packed >> 40
     status = _status(total, applied, failed) if domain.config_revision else CONFIG_SUCCESS
     return DomainState(domain=domain, settings=settings, origins=origins), status
+
+
+def access_keys_for_user(user: AbstractBaseUser) -> QuerySet[AccessKey]:
+    """The user's own AccessKeys in their account, newest first; nobody sees another user's keys."""
+    membership = membership_for(user)
+    if membership is None:
+        return AccessKey.objects.none()
+    return AccessKey.objects.filter(user=user, account_id=membership.account_id).order_by(
+        "-created_at", "-id"
+    )
+
+
+def get_access_key_for_user(user: AbstractBaseUser, *, access_key_id: str) -> AccessKey:
+    """One of the user's own keys, or 404: another user's key is indistinguishable from none."""
+    key = (
+        access_keys_for_user(user)
+        .filter(access_key_id=access_key_id)
+        .select_related("user", "account")
+        .first()
+    )
+    if key is None:
+        raise Http404("No such AccessKey.")
+    return key

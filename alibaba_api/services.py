@@ -15,11 +15,11 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from accounts.access import membership_for
+from accounts.audit import ChangeContext, operation_log_write
 from alibaba_api import credentials
 from alibaba_api.crypto import encrypt_secret
 from alibaba_api.models import ACCESS_KEY_ID_PREFIX, AccessKey
-from console.audit import ChangeContext, operation_log_write
-from domains.selectors import membership_for
 
 _ALPHANUMERIC = string.ascii_letters + string.digits
 ACCESS_KEY_ID_LENGTH = 20

@@ -11,13 +11,13 @@ from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.audit import ChangeContext
+from accounts.models import Source
 from alibaba_api import credentials
 from alibaba_api.actions import PRODUCT_BY_VERSION, ApiCall, action_for
 from alibaba_api.credentials import Credential
 from alibaba_api.errors import ApiError, missing_parameter
 from alibaba_api.signatures import V3_ALGORITHM, SignatureError, SignedRequest, parse_query, verify
-from console.audit import ChangeContext
-from console.models import Source
 
 logger = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthentic
 from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 
+from accounts.access import membership_for
+from accounts.audit import ChangeContext
+from accounts.models import Source
 from api.errors import PreconditionFailed, api_exception_handler
 from api.schema import ApiSchema
-from console.audit import ChangeContext
-from console.models import Source
-from domains.selectors import membership_for
 
 
 class WritesNeedWriteRole(BasePermission):

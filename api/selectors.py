@@ -6,11 +6,10 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 from django.http import Http404
 
-from console.selectors import operations_for_user  # noqa: F401 - shared with the console's pages
+from accounts.selectors import operations_for_user  # noqa: F401 - shared with the console's pages
 from domains.models import Domain, Origin
 from domains.selectors import domains_for_user, domains_matching
 from edge.models import ConfigRevision, Deployment
-from origin_fetch.models import OriginFetchSettings
 
 # Integer path parameters beyond what the database stores can name nothing.
 MAX_ID = 2**31 - 1
@@ -29,14 +28,6 @@ def domain_for_user(user: AbstractBaseUser, *, name: str) -> Domain:
         )
     except Domain.DoesNotExist:
         raise Http404("No such domain.") from None
-
-
-def settings_of(domain: Domain) -> OriginFetchSettings:
-    """The domain's back-to-origin settings; the defaults (version 1) when none were ever saved."""
-    try:
-        return domain.origin_fetch
-    except OriginFetchSettings.DoesNotExist:
-        return OriginFetchSettings(domain=domain)
 
 
 def number_in_path(value: str | int, *, what: str) -> int:

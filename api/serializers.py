@@ -13,21 +13,23 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from api.selectors import settings_of
-from console.models import OperationLog
+from accounts.models import OperationLog
+from domains.documents import effective_sni
 from domains.models import (
     BusinessType,
     Coverage,
     Domain,
     DomainStatus,
     Origin,
+    OriginFetchSettings,
     OriginPriority,
     OriginType,
     Product,
+    ProtocolPolicy,
 )
-from edge.documents import effective_sni
+from domains.selectors import settings_of
 from edge.models import ConfigRevision, DeploymentStatus, EdgeNode
-from origin_fetch.models import OriginFetchSettings, ProtocolPolicy
+from origin_fetch.history import document_diff
 from origin_fetch.validators import origin_sni_warnings
 
 SNI_SOURCES = {
@@ -234,7 +236,6 @@ class RevisionSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(DiffLineSerializer(many=True))
     def get_diff(self, revision: ConfigRevision) -> list[dict[str, str]]:
-        from edge.services import document_diff
 
         previous = self.context.get("previous", {}).get(revision.number - 1)
         return [
@@ -342,7 +343,7 @@ def protocol_values(settings: OriginFetchSettings) -> dict[str, Any]:
 def origin_host_values(settings: OriginFetchSettings) -> dict[str, Any]:
     return {
         "origin_host": settings.origin_host,
-        "effective_origin_host": settings.origin_host or settings.domain.name,
+        "effective_origin_host": settings.effective_origin_host,
     }
 
 

@@ -2,5 +2,7 @@ from django.apps import AppConfig
 
 
 class ConsoleConfig(AppConfig):
+    """The shell: settings, root URLs, layout, and the dispatch between pages and the signed API."""
+
     name = "console"
-    verbose_name = "Accounts and operation log"
+    verbose_name = "Console"

@@ -1,6 +1,6 @@
 from django.http import HttpRequest
 
-from domains.selectors import membership_for
+from accounts.access import membership_for
 
 
 def console(request: HttpRequest) -> dict[str, object]:

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "console",
+    "accounts",
     "domains",
     "origin_fetch",
     "edge",

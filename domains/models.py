@@ -1,4 +1,4 @@
-"""Accelerated domains and their origins (SPEC.md §4.1-4.2)."""
+"""Accelerated domains, their origins and their back-to-origin settings (SPEC.md §4.1-4.3)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from console.models import Account
+from accounts.models import Account
 
 
 class Product(models.TextChoices):
@@ -97,6 +97,12 @@ class OriginPriority(models.IntegerChoices):
     BACKUP = 30, _("Backup")
 
 
+# The two per-origin SNI values that are not a name: send the origin's own address (a domain-type origin),
+# or the origin Host header, as the vendor's `origin_sni` function spells them.
+FOLLOW_ORIGIN = "ali_follow_origin"
+FOLLOW_HOST = "ali_follow_host"
+
+
 class Origin(models.Model):
     domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="origins")
     type = models.CharField(_("type"), max_length=8, choices=OriginType.choices)
@@ -111,7 +117,7 @@ class Origin(models.Model):
         _("weight"), default=10, validators=[MinValueValidator(1), MaxValueValidator(100)]
     )
     enabled = models.BooleanField(_("enabled"), default=True)
-    # Per-origin SNI: a name, "ali_follow_origin" or "ali_follow_host"; empty means the domain's Origin SNI.
+    # Per-origin SNI: a name, FOLLOW_ORIGIN or FOLLOW_HOST; empty means the domain's Origin SNI.
     sni_host = models.CharField(_("origin SNI"), max_length=253, blank=True)
 
     class Meta:
@@ -132,3 +138,63 @@ class Origin(models.Model):
 
     def __str__(self) -> str:
         return f"{self.address}:{self.port}"
+
+
+class ProtocolPolicy(models.TextChoices):
+    FOLLOW = "follow", _("Match client")
+    HTTP = "http", _("HTTP")
+    HTTPS = "https", _("HTTPS")
+
+
+class OriginFetchSettings(models.Model):
+    """A domain's back-to-origin ("Origin Fetch") settings (SPEC.md §4.3).
+
+    They are part of what a domain's config document is compiled from, so they live with the domain; the
+    Back-to-origin feature (`origin_fetch`) owns their rules, their services and their pages. A domain without
+    a row has the defaults (`domains.selectors.settings_of`); the first change writes it.
+    """
+
+    domain = models.OneToOneField(
+        Domain, on_delete=models.CASCADE, primary_key=True, related_name="origin_fetch"
+    )
+    forward_scheme = models.CharField(
+        _("origin protocol policy"), max_length=8, choices=ProtocolPolicy.choices, default=ProtocolPolicy.HTTP
+    )
+    http_port = models.PositiveIntegerField(_("HTTP port"), default=80)
+    https_port = models.PositiveIntegerField(_("HTTPS port"), default=443)
+    # Empty means the accelerated domain itself.
+    origin_host = models.CharField(_("origin host"), max_length=253, blank=True)
+    sni_enabled = models.BooleanField(_("Origin SNI"), default=False)
+    # Kept when SNI is turned off, so turning it back on restores the name.
+    sni_name = models.CharField(_("SNI"), max_length=253, blank=True)
+    verify_origin_cert = models.BooleanField(_("origin certificate verification"), default=False)
+    verify_common_names = models.JSONField(_("extra acceptable common names"), default=list, blank=True)
+    # Optimistic concurrency: every save increments it; a save based on an older version is refused.
+    version = models.PositiveIntegerField(default=1)
+    modified_at = models.DateTimeField(_("modified at"), auto_now=True)
+
+    class Meta:
+        db_table = "origin_fetch_originfetchsettings"
+        verbose_name = _("back-to-origin settings")
+        verbose_name_plural = _("back-to-origin settings")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(sni_enabled=False) | ~models.Q(sni_name=""),
+                name="origin_sni_enabled_needs_name",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(http_port__gte=1, http_port__lte=65535)
+                & models.Q(https_port__gte=1, https_port__lte=65535),
+                name="origin_fetch_ports_range",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(forward_scheme__in=ProtocolPolicy.values), name="origin_fetch_policy_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Back-to-origin settings of {self.domain_id}"
+
+    @property
+    def effective_origin_host(self) -> str:
+        return self.origin_host or self.domain.name

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
 from django.db.models.functions import Reverse
@@ -14,8 +12,8 @@ from django.http import Http404
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
 
-from console.models import Account, Membership
-from domains.models import Domain
+from accounts.access import membership_for, require_write
+from domains.models import Domain, OriginFetchSettings
 
 # How a name search matches, as the vendor's DescribeUserDomains offers it: anywhere in the name (fuzzy), at
 # its start (prefix), at its end (suffix) or the whole name (exact). Names are stored in lower case, so the
@@ -26,19 +24,6 @@ SEARCH_LOOKUPS = {"fuzzy": "contains", "prefix": "startswith", "suffix": "endswi
 LIST_ORDERINGS = ("name", "-name", "created_at", "-created_at")
 
 
-def membership_for(user: AbstractBaseUser) -> Membership | None:
-    """The user's membership, with its account, in one query; cached on the user like `user.membership`."""
-    if user.pk is None:
-        return None
-    relation = get_user_model().membership.related  # type: ignore[attr-defined]
-    if not relation.is_cached(user):
-        membership = Membership.objects.select_related("account").filter(user_id=user.pk).first()
-        if membership is None:
-            return None
-        relation.set_cached_value(user, membership)
-    return relation.get_cached_value(user)  # type: ignore[no-any-return]
-
-
 def domains_for_user(user: AbstractBaseUser) -> QuerySet[Domain]:
     membership = membership_for(user)
     if membership is None:
@@ -46,31 +31,36 @@ def domains_for_user(user: AbstractBaseUser) -> QuerySet[Domain]:
     return Domain.objects.filter(account_id=membership.account_id, deleted_at__isnull=True)
 
 
-def get_domain_for_user(user: AbstractBaseUser, *, name: str, product: str) -> Domain:
-    """The user's domain of that product, or 404: another account's domain is indistinguishable from none."""
+def settings_of(domain: Domain) -> OriginFetchSettings:
+    """The domain's back-to-origin settings: its row, or the defaults (version 1) when none was ever saved.
+
+    Every page, API and the document compiler read settings through here; only a change writes the row.
+    """
     try:
-        return (
+        return domain.origin_fetch
+    except OriginFetchSettings.DoesNotExist:
+        return OriginFetchSettings(domain=domain)
+
+
+def get_domain_for_user(user: AbstractBaseUser, *, name: str, product: str, write: bool = False) -> Domain:
+    """The user's domain of that product, or 404: another account's domain is indistinguishable from none.
+
+    With `write`, 403 for a read-only member (after the 404: a stranger learns nothing from a 403).
+    """
+    try:
+        domain = (
             domains_for_user(user).select_related("account", "origin_fetch").get(name=name, product=product)
         )
     except Domain.DoesNotExist:
         raise Http404(gettext("No such domain.")) from None
-
-
-def account_for_user_rw(user: AbstractBaseUser) -> Account:
-    """The account the user may add domains to, or 403 for a read-only member (or a user without one)."""
-    membership = membership_for(user)
-    if membership is None or not membership.can_write:
-        raise PermissionDenied("Your role is read-only.")
-    return membership.account
+    if write:
+        require_write(user)
+    return domain
 
 
 def get_domain_for_user_rw(user: AbstractBaseUser, *, name: str, product: str) -> Domain:
     """As get_domain_for_user, and 403 for a read-only member."""
-    domain = get_domain_for_user(user, name=name, product=product)
-    membership = membership_for(user)
-    if membership is None or not membership.can_write:
-        raise PermissionDenied(gettext("Your role is read-only."))
-    return domain
+    return get_domain_for_user(user, name=name, product=product, write=True)
 
 
 def domains_matching(domains: QuerySet[Domain], *, query: str, match: str = "fuzzy") -> QuerySet[Domain]:

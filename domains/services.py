@@ -16,13 +16,23 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from console.audit import ChangeContext, operation_log_write
-from console.models import Account
-from domains.models import BusinessType, Coverage, Domain, DomainStatus, Origin, OriginPriority, Product
+from accounts.audit import ChangeContext, operation_log_write
+from accounts.models import Account
+from domains.models import (
+    FOLLOW_ORIGIN,
+    BusinessType,
+    Coverage,
+    Domain,
+    DomainStatus,
+    Origin,
+    OriginFetchSettings,
+    OriginPriority,
+    OriginType,
+    Product,
+    ProtocolPolicy,
+)
+from domains.publishing import domain_config_publish
 from domains.validators import validate_domain_name, validate_origin
-from edge.services import domain_config_publish
-from origin_fetch.models import OriginFetchSettings, ProtocolPolicy
-from origin_fetch.validators import validate_origin_sni_host
 
 CNAME_SUFFIX = "w.cdnconsole.net"
 MAX_ORIGINS = 20
@@ -209,10 +219,8 @@ def _set_status(domain: Domain, *, enabled: bool, context: ChangeContext) -> Dom
     with transaction.atomic():
         locked = _locked(domain)
         before = locked.status
-        if (before == DomainStatus.OFFLINE) != enabled:
+        if not domain_enabled_restore(domain=locked, enabled=enabled):
             return locked
-        locked.status = DomainStatus.CONFIGURING if enabled else DomainStatus.OFFLINE
-        Domain.objects.filter(pk=locked.pk).update(status=locked.status)
         revision = domain_config_publish(
             domain=locked, context=context, summary="Domain enabled" if enabled else "Domain disabled"
         )
@@ -227,6 +235,16 @@ def _set_status(domain: Domain, *, enabled: bool, context: ChangeContext) -> Dom
         )
     domain.status, domain.config_revision = locked.status, locked.config_revision
     return locked
+
+
+def domain_enabled_restore(*, domain: Domain, enabled: bool) -> bool:
+    """Part of a larger change (rollback): enable or disable the locked `domain`; the caller publishes and
+    logs. Returns whether anything changed."""
+    if (domain.status != DomainStatus.OFFLINE) == enabled:
+        return False
+    domain.status = DomainStatus.CONFIGURING if enabled else DomainStatus.OFFLINE
+    Domain.objects.filter(pk=domain.pk).update(status=domain.status)
+    return True
 
 
 def domain_disable(*, domain: Domain, context: ChangeContext) -> Domain:
@@ -314,11 +332,7 @@ def origin_update(
 
 def _check_origin_sni_host(row: Origin, *, new_type: str) -> None:
     """The origin's own SNI must still make sense for its new type: ali_follow_origin needs a name."""
-    if not row.sni_host:
-        return
-    try:
-        validate_origin_sni_host(row.sni_host, origin_type=new_type)
-    except ValidationError as exc:
+    if row.sni_host == FOLLOW_ORIGIN and new_type == OriginType.IPADDR:
         raise ValidationError(
             {
                 "type": ValidationError(
@@ -326,10 +340,38 @@ def _check_origin_sni_host(row: Origin, *, new_type: str) -> None:
                         "This origin's SNI follows the origin address (ali_follow_origin), which an IP "
                         "address cannot supply. Change the SNI of this origin first."
                     ),
-                    code=exc.code or "follow_origin_ip",
+                    code="follow_origin_ip",
                 )
             }
-        ) from None
+        )
+
+
+def origins_restore(*, domain: Domain, origins: list[dict[str, Any]]) -> None:
+    """Part of a larger change (rollback): make the locked `domain`'s origins these, validated as an edit's.
+
+    Each origin is known by its address and port: one that still exists keeps its row (and id) and takes the
+    values given; the others are removed or added. Each dict holds the origin's fields and `enabled` and
+    `sni_host` (validated by the caller, whose rules they are). The caller publishes and logs the change.
+    """
+    cleaned = _clean_origins([OriginInput.from_dict(origin) for origin in origins])
+    wanted = {
+        (values["address"], values["port"]): values
+        | {"enabled": bool(origin.get("enabled", True)), "sni_host": origin.get("sni_host", "")}
+        for values, origin in zip(cleaned, origins, strict=True)
+    }
+    rows = {(row.address, row.port): row for row in domain.origins.select_for_update()}
+    Origin.objects.filter(pk__in=[row.pk for key, row in rows.items() if key not in wanted]).delete()
+    for key, values in wanted.items():
+        row = rows.get(key)
+        if row is None:
+            Origin.objects.create(domain=domain, **values)
+            continue
+        if any(getattr(row, field) != value for field, value in values.items()):
+            for field, value in values.items():
+                setattr(row, field, value)
+            row.save()
+    if hasattr(domain, "_prefetched_objects_cache"):
+        domain._prefetched_objects_cache.pop("origins", None)
 
 
 def origin_remove(*, origin: Origin, context: ChangeContext) -> None:

@@ -9,10 +9,11 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from console.audit import ChangeContext
-from console.models import Source
+from accounts.audit import ChangeContext
+from accounts.models import Source
+from common.admin import ReadOnlyAdmin
 from edge.models import ConfigRevision, Deployment, EdgeNode
-from edge.services import edge_node_create, edge_node_delete, edge_node_set_enabled, edge_node_update
+from edge.nodes import edge_node_create, edge_node_delete, edge_node_set_enabled, edge_node_update
 
 
 class EdgeNodeForm(forms.ModelForm):
@@ -100,17 +101,6 @@ class EdgeNodeAdmin(admin.ModelAdmin):
         else:
             message = ngettext("%(count)d edge node disabled.", "%(count)d edge nodes disabled.", count)
         self.message_user(request, message % {"count": count}, messages.SUCCESS)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_change_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
-
-    def has_delete_permission(self, request, obj=None):  # type: ignore[no-untyped-def]
-        return False
 
 
 @admin.register(ConfigRevision)

@@ -8,8 +8,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from console.models import Source
-from domains.models import Domain
+from accounts.models import Source
 
 
 def new_signing_key() -> str:
@@ -38,7 +37,8 @@ class EdgeNode(models.Model):
 class ConfigRevision(models.Model):
     """One effective change of a domain's config document; never changed once written."""
 
-    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="revisions")
+    # Delivery knows a domain by its id and its latest revision number (`config_revision`), nothing more.
+    domain = models.ForeignKey("domains.Domain", on_delete=models.CASCADE, related_name="revisions")
     number = models.PositiveIntegerField(_("revision"))
     document = models.JSONField(_("config document"))
     # The settings and origins as stored when the revision was made: what a rollback restores.

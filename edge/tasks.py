@@ -1,7 +1,12 @@
-"""Celery tasks of edge delivery: thin wrappers around `edge.services`."""
+"""Celery tasks of edge delivery, and their enqueueing: thin wrappers around `edge.delivery`.
+
+Changes enqueue through `enqueue_delivery_many` / `enqueue_node_delivery`, after their transaction commits;
+if the broker is down then, the change is saved and pending, and the reconciler delivers it later.
+"""
 
 from __future__ import annotations
 
+import logging
 import random
 from datetime import timedelta
 
@@ -10,7 +15,9 @@ from celery.signals import task_postrun, task_prerun
 from django.conf import settings
 from django.db import close_old_connections
 
-from edge import services
+from edge import delivery
+
+logger = logging.getLogger(__name__)
 
 BACKOFF_BASE_SECONDS = 1.0
 BACKOFF_CAP_SECONDS = 30.0
@@ -75,7 +82,7 @@ def deliver_nodes(self, *, node_ids: list[int]) -> None:  # type: ignore[no-unty
 
 def _deliver(task, domain_ids: list[int] | None = None, *, node_ids: list[int] | None = None) -> None:  # type: ignore[no-untyped-def]
     final = task.request.retries >= task.max_retries
-    outcome = services.deliver(domain_ids=domain_ids, node_ids=node_ids, final=final)
+    outcome = delivery.deliver(domain_ids=domain_ids, node_ids=node_ids, final=final)
     if outcome.transient_failures and not final:
         raise task.retry(countdown=backoff(task.request.retries))
 
@@ -84,4 +91,22 @@ def _deliver(task, domain_ids: list[int] | None = None, *, node_ids: list[int] |
 def reconcile() -> None:
     """Re-push to every node behind its desired revisions (lost messages, broker outages, nodes back up)."""
     grace = timedelta(seconds=min(5.0, settings.EDGE_RECONCILE_INTERVAL))
-    services.deliver(older_than=grace)
+    delivery.deliver(older_than=grace)
+
+
+def enqueue_delivery_many(*, domain_ids: list[int]) -> None:
+    """Send one delivery task for these domains; if the broker is down, the reconciler delivers them later."""
+    try:
+        deliver_domains.delay(domain_ids=list(domain_ids))
+    except Exception:  # the broker is down: the change is saved and pending; reconcile picks it up
+        logger.warning(
+            "Could not enqueue delivery of domains %s; the reconciler will deliver them", domain_ids
+        )
+
+
+def enqueue_node_delivery(*, node_id: int) -> None:
+    """Send a node everything it is owed, now; if the broker is down, the reconciler delivers it later."""
+    try:
+        deliver_nodes.delay(node_ids=[node_id])
+    except Exception:  # the broker is down: the deployments are saved and pending; reconcile picks them up
+        logger.warning("Could not enqueue delivery to node %s; the reconciler will deliver it", node_id)

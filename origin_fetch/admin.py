@@ -5,9 +5,9 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 
-from console.audit import ChangeContext
-from console.models import Source
-from origin_fetch.models import OriginFetchSettings
+from accounts.audit import ChangeContext
+from accounts.models import Source
+from domains.models import OriginFetchSettings
 from origin_fetch.services import origin_sni_update
 from origin_fetch.validators import validate_origin_sni
 

@@ -6,8 +6,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from domains.models import Origin
-from origin_fetch.models import OriginFetchSettings, ProtocolPolicy
+from domains.models import FOLLOW_HOST, FOLLOW_ORIGIN, Origin, OriginFetchSettings, ProtocolPolicy
 from origin_fetch.validators import validate_origin_sni
 
 
@@ -115,8 +114,8 @@ class OriginSniHostForm(forms.Form):
     MODES = [
         ("default", _("Use the domain's Origin SNI")),
         ("name", _("A specific name")),
-        ("ali_follow_origin", _("Follow the origin address")),
-        ("ali_follow_host", _("Follow the origin host")),
+        (FOLLOW_ORIGIN, _("Follow the origin address")),
+        (FOLLOW_HOST, _("Follow the origin host")),
     ]
     mode = forms.ChoiceField(label=_("SNI of this origin"), choices=MODES, widget=forms.RadioSelect)
     name = forms.CharField(label=_("SNI"), required=False, max_length=300)
@@ -124,9 +123,7 @@ class OriginSniHostForm(forms.Form):
     def __init__(self, *args: Any, origin: Origin, **kwargs: Any) -> None:
         self.origin = origin
         value = origin.sni_host
-        mode = (
-            value if value in ("ali_follow_origin", "ali_follow_host") else ("name" if value else "default")
-        )
+        mode = value if value in (FOLLOW_ORIGIN, FOLLOW_HOST) else ("name" if value else "default")
         kwargs.setdefault("initial", {"mode": mode, "name": value if mode == "name" else ""})
         super().__init__(*args, **kwargs)
 

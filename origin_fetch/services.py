@@ -13,16 +13,11 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from console.audit import ChangeContext, OperationEntry, operation_log_write, operation_log_write_many
-from domains.models import Domain, Origin
+from accounts.audit import ChangeContext, OperationEntry, operation_log_write, operation_log_write_many
+from domains.models import FOLLOW_HOST, Domain, Origin, OriginFetchSettings
+from domains.publishing import domain_config_publish, domain_config_publish_many
 from edge.models import ConfigRevision
-from edge.services import (
-    domain_config_publish,
-    domain_config_publish_many,
-    enabled_node_ids,
-    latest_document,
-)
-from origin_fetch.models import OriginFetchSettings
+from edge.publish import latest_document
 from origin_fetch.validators import (
     validate_common_names,
     validate_origin_host,
@@ -74,7 +69,8 @@ def _has_settings(domain: Domain) -> bool:
     return True
 
 
-def _locked_settings(domain: Domain) -> tuple[Domain, OriginFetchSettings]:
+def locked_settings(domain: Domain) -> tuple[Domain, OriginFetchSettings]:
+    """Lock the domain's row and load its settings (written with the defaults if it had none)."""
     locked, settings = _locked_settings_many([domain])
     return locked[0], settings[domain.pk]
 
@@ -103,6 +99,46 @@ def _locked_settings_many(domains: Sequence[Domain]) -> tuple[list[Domain], dict
     return [rows[domain.pk] for domain in domains], settings
 
 
+def settings_save(changes: list[tuple[OriginFetchSettings, dict[str, Any]]]) -> None:
+    """Save validated new values of locked settings rows, each a new version.
+
+    One UPDATE per distinct set of new values: one for a batch that sets the same thing everywhere.
+    """
+    now = timezone.now()
+    groups: dict[str, tuple[dict[str, Any], list[int]]] = {}
+    for row, new in changes:
+        for field, value in new.items():
+            setattr(row, field, value)
+        row.version += 1
+        row.modified_at = now
+        key = json.dumps(new, sort_keys=True, default=str)
+        groups.setdefault(key, (new, []))[1].append(row.domain_id)
+    for values, pks in groups.values():
+        OriginFetchSettings.objects.filter(domain_id__in=pks).update(
+            **values, version=F("version") + 1, modified_at=now
+        )
+
+
+def settings_clean(values: dict[str, Any]) -> dict[str, Any]:
+    """Every back-to-origin field validated together, by the rules each dialog applies to its own."""
+    new = validate_protocol(
+        policy=values["forward_scheme"], http_port=values["http_port"], https_port=values["https_port"]
+    )
+    name = validate_origin_sni(
+        enabled=values["sni_enabled"],
+        name=values["sni_name"],
+        policy=new["forward_scheme"],
+        https_port=new["https_port"],  # type: ignore[arg-type]
+    )
+    return new | {
+        "sni_enabled": bool(values["sni_enabled"]),
+        "sni_name": name,
+        "origin_host": validate_origin_host(values["origin_host"]),
+        "verify_origin_cert": bool(values["verify_origin_cert"]),
+        "verify_common_names": validate_common_names(values["verify_common_names"]),
+    }
+
+
 def _settings_update_many(
     *,
     domains: Sequence[Domain],
@@ -123,8 +159,6 @@ def _settings_update_many(
     """
     if len({domain.pk for domain in domains}) != len(domains):
         raise ValueError("Each domain can be given only once.")
-    # Read before the domains are locked, so that the locks are held for one statement less.
-    node_ids = enabled_node_ids()
     with transaction.atomic():
         locked, settings_by_pk = _locked_settings_many(domains)
         plans: list[tuple[Domain, OriginFetchSettings, dict[str, Any], dict[str, Any]]] = []
@@ -141,26 +175,11 @@ def _settings_update_many(
         written = [(domain, row, before, new) for domain, row, before, new in plans if before != new]
         revisions: dict[int, ConfigRevision | None] = {}
         if written:
-            now = timezone.now()
-            for _domain, row, _before, new in written:
-                for field, value in new.items():
-                    setattr(row, field, value)
-                row.version += 1
-                row.modified_at = now
-            # One UPDATE per distinct set of new values: one for a batch that sets the same thing everywhere.
-            groups: dict[str, tuple[dict[str, Any], list[int]]] = {}
-            for domain, _row, _before, new in written:
-                key = json.dumps(new, sort_keys=True, default=str)
-                groups.setdefault(key, (new, []))[1].append(domain.pk)
-            for values, pks in groups.values():
-                OriginFetchSettings.objects.filter(domain_id__in=pks).update(
-                    **values, version=F("version") + 1, modified_at=now
-                )
+            settings_save([(row, new) for _, row, _, new in written])
             revisions = domain_config_publish_many(
                 domains=[domain for domain, *_ in written],
                 context=context,
                 summaries={domain.pk: summary(new) for domain, _, _, new in written},
-                node_ids=node_ids,
             )
             operation_log_write_many(
                 context=context,
@@ -308,12 +327,12 @@ def origin_host_update_many(
     expected_versions: dict[int, int] | None = None,
 ) -> list[SettingsChange]:
     """`origin_host_update` of several domains at once."""
-    value = None
+    followed = set(
+        Origin.objects.filter(domain__in=domains, sni_host=FOLLOW_HOST).values_list("domain_id", flat=True)
+    )
 
     def clean(domain: Domain, settings: OriginFetchSettings) -> dict[str, Any]:
-        nonlocal value
-        if value is None:  # the same host for every domain: validated once
-            value = validate_origin_host(host)
+        value = validate_origin_host(host, domain_name=domain.name, followed=domain.pk in followed)
         return {"origin_host": value}
 
     return _settings_update_many(
@@ -385,9 +404,11 @@ def _one(
 def origin_sni_host_update(*, origin: Origin, sni_host: str, context: ChangeContext) -> SettingsChange:
     """Set one origin's own SNI (a name, ali_follow_origin or ali_follow_host; empty: the domain's)."""
     with transaction.atomic():
-        locked, settings = _locked_settings(origin.domain)
+        locked, settings = locked_settings(origin.domain)
         row = Origin.objects.select_for_update().get(pk=origin.pk, domain=locked)
-        value = validate_origin_sni_host(sni_host, origin_type=row.type)
+        value = validate_origin_sni_host(
+            sni_host, origin_type=row.type, origin_host=settings.effective_origin_host
+        )
         if value == row.sni_host:
             return SettingsChange(settings=settings, changed=False, revision=None)
         before = {"origin": row.address, "sni_host": row.sni_host}

@@ -10,12 +10,10 @@ from __future__ import annotations
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from domains.models import FOLLOW_HOST, FOLLOW_ORIGIN, OriginType, ProtocolPolicy
 from domains.validators import normalize_hostname
-from origin_fetch.models import ProtocolPolicy
 
 SNI_PORT = 443
-FOLLOW_ORIGIN = "ali_follow_origin"
-FOLLOW_HOST = "ali_follow_host"
 
 REQUIRES_HTTPS = _("Origin SNI requires back-to-origin over HTTPS (port 443).")
 
@@ -104,9 +102,18 @@ def validate_protocol(*, policy: str, http_port: object, https_port: object) -> 
     }
 
 
-def validate_origin_host(raw: str) -> str:
-    """The Host header sent to origins: a domain name, or empty for the accelerated domain itself."""
+def validate_origin_host(raw: str, *, domain_name: str = "", followed: bool = False) -> str:
+    """The Host header sent to origins: a domain name, or empty for the accelerated domain itself.
+
+    `followed`: an origin of the domain sends the origin host as its SNI (ali_follow_host), so the
+    resulting host must be a specific name, never the wildcard `domain_name` itself.
+    """
     if not (raw or "").strip():
+        if followed and "*" in domain_name:
+            error = ValidationError(
+                FOLLOW_HOST_WILDCARD, code="follow_host_wildcard", params={"host": domain_name}
+            )
+            raise ValidationError({"origin_host": error})
         return ""
     try:
         return normalize_hostname(raw)
@@ -134,14 +141,27 @@ def validate_common_names(raw: list[str] | str) -> list[str]:
     return names
 
 
-def validate_origin_sni_host(raw: str, *, origin_type: str) -> str:
-    """A per-origin SNI: empty (use the domain's), a specific name, ali_follow_origin or ali_follow_host."""
-    from domains.models import OriginType
+FOLLOW_HOST_WILDCARD = _(
+    "ali_follow_host sends the origin host as SNI, and this domain's origin host is the wildcard "
+    "%(host)s: SNI supports only specific domain names. Set a specific origin host first, or enter the "
+    "SNI of this origin."
+)
 
+
+def validate_origin_sni_host(raw: str, *, origin_type: str, origin_host: str = "") -> str:
+    """A per-origin SNI: empty (use the domain's), a specific name, ali_follow_origin or ali_follow_host.
+
+    `origin_host` is the Host the domain sends its origins (its own name when none is set): following it
+    must give a specific name, so a wildcard domain that keeps its own name as origin host cannot.
+    """
     value = (raw or "").strip()
     if not value:
         return ""
     if value.lower() == FOLLOW_HOST:
+        if "*" in origin_host:
+            raise ValidationError(
+                FOLLOW_HOST_WILDCARD, code="follow_host_wildcard", params={"host": origin_host}
+            )
         return FOLLOW_HOST
     if value.lower() == FOLLOW_ORIGIN:
         if origin_type == OriginType.IPADDR:

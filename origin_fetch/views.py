@@ -1,4 +1,4 @@
-"""The Back-to-origin (CDN) / Origin Fetch (DCDN) tab and its Origin SNI section and dialog."""
+"""The Back-to-origin (CDN) / Origin Fetch (DCDN) tab, its sections and dialogs; the Change history tab."""
 
 from __future__ import annotations
 
@@ -6,18 +6,21 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from console.audit import ChangeContext
-from domains.models import Domain, Origin, OriginType
-from domains.selectors import get_domain_for_user, get_domain_for_user_rw, membership_for
-from edge.documents import effective_sni
+from accounts.audit import ChangeContext
+from common.forms import add_service_errors
+from domains.documents import effective_sni
+from domains.models import Domain, Origin, OriginFetchSettings, OriginType
+from domains.selectors import get_domain_for_user, get_domain_for_user_rw, settings_of
 from origin_fetch.forms import (
     OriginHostForm,
     OriginProtocolForm,
@@ -26,7 +29,7 @@ from origin_fetch.forms import (
     OriginVerificationForm,
     VersionedForm,
 )
-from origin_fetch.models import OriginFetchSettings
+from origin_fetch.history import RollbackError, document_diff, domain_rollback
 from origin_fetch.services import (
     origin_host_update,
     origin_protocol_update,
@@ -37,13 +40,8 @@ from origin_fetch.services import (
 from origin_fetch.validators import origin_sni_notes, origin_sni_warnings
 
 
-def _settings(domain: Domain) -> OriginFetchSettings:
-    settings, _created = OriginFetchSettings.objects.get_or_create(domain=domain)
-    return settings
-
-
 def _origin_rows(domain: Domain, settings: OriginFetchSettings) -> list[dict[str, object]]:
-    origin_host = settings.origin_host or domain.name
+    origin_host = settings.effective_origin_host
     rows = []
     for origin in domain.origins.all():
         sni = effective_sni(
@@ -57,8 +55,7 @@ def _origin_rows(domain: Domain, settings: OriginFetchSettings) -> list[dict[str
 
 
 def _section_context(request: HttpRequest, domain: Domain) -> dict[str, object]:
-    settings = _settings(domain)
-    membership = membership_for(request.user)
+    settings = settings_of(domain)
     return {
         "domain": domain,
         "settings": settings,
@@ -66,7 +63,6 @@ def _section_context(request: HttpRequest, domain: Domain) -> dict[str, object]:
         "warnings": origin_sni_warnings(
             enabled=settings.sni_enabled, name=settings.sni_name, origin_host=settings.effective_origin_host
         ),
-        "can_write": membership is not None and membership.can_write,
     }
 
 
@@ -92,7 +88,7 @@ def origin_sni_dialog(request: HttpRequest, product: str, name: str) -> HttpResp
         domain = get_domain_for_user_rw(request.user, name=name, product=product)
     else:
         domain = get_domain_for_user(request.user, name=name, product=product)
-    settings = _settings(domain)
+    settings = settings_of(domain)
     form = OriginSniForm(request.POST or None, settings=settings)
 
     if request.method == "POST" and form.is_valid():
@@ -111,13 +107,11 @@ def origin_sni_dialog(request: HttpRequest, product: str, name: str) -> HttpResp
             response["HX-Trigger"] = json.dumps({"origin-sni-saved": None, "domain-changed": None})
             return response
 
-    membership = membership_for(request.user)
     origins = list(domain.origins.all())
     context = {
         "domain": domain,
         "settings": settings,
         "form": form,
-        "can_write": membership is not None and membership.can_write,
         "notes": origin_sni_notes(
             origins_all_oss=bool(origins) and all(o.type == OriginType.OSS for o in origins)
         ),
@@ -164,15 +158,6 @@ SECTIONS = {
 }
 
 
-def _add_service_error(form: forms.Form, exc: ValidationError, fields: dict[str, str]) -> None:
-    if hasattr(exc, "error_dict"):
-        for key, errors in exc.error_dict.items():
-            field = fields.get(key, key)
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, exc)
-
-
 @login_required
 @require_GET
 def origin_fetch_section(request: HttpRequest, product: str, name: str, section: str) -> HttpResponse:
@@ -192,7 +177,7 @@ def origin_fetch_dialog(request: HttpRequest, product: str, name: str, section: 
         domain = get_domain_for_user_rw(request.user, name=name, product=product)
     else:
         domain = get_domain_for_user(request.user, name=name, product=product)
-    settings = _settings(domain)
+    settings = settings_of(domain)
     form = spec.form(request.POST or None, settings=settings)
     if request.method == "POST" and form.is_valid():
         try:
@@ -203,17 +188,15 @@ def origin_fetch_dialog(request: HttpRequest, product: str, name: str, section: 
                 expected_version=form.cleaned_data["version"],
             )
         except ValidationError as exc:
-            _add_service_error(form, exc, spec.fields)
+            add_service_errors(form, exc, spec.fields)
         else:
             return HttpResponse(status=204, headers={"HX-Trigger": SAVED})
-    membership = membership_for(request.user)
     context = {
         "domain": domain,
         "form": form,
         "title": spec.title,
         "action": request.path,
         "dialog_id": f"{section}-dialog",
-        "can_write": membership is not None and membership.can_write,
     }
     return render(request, "origin_fetch/settings_dialog.html", context)
 
@@ -236,13 +219,52 @@ def origin_sni_host_dialog(request: HttpRequest, product: str, name: str, origin
             form.add_error("name", exc)
         else:
             return HttpResponse(status=204, headers={"HX-Trigger": SAVED})
-    membership = membership_for(request.user)
     context = {
         "domain": domain,
         "form": form,
         "title": _("SNI of origin %(address)s") % {"address": origin.address},
         "action": request.path,
         "dialog_id": "origin-sni-host-dialog",
-        "can_write": membership is not None and membership.can_write,
     }
     return render(request, "origin_fetch/settings_dialog.html", context)
+
+
+HISTORY_PAGE_SIZE = 20
+
+
+@login_required
+@require_GET
+def domain_history(request: HttpRequest, product: str, name: str) -> HttpResponse:
+    domain = get_domain_for_user(request.user, name=name, product=product)
+    revisions = domain.revisions.order_by("-number")
+    page = Paginator(revisions, HISTORY_PAGE_SIZE).get_page(request.GET.get("page"))
+    shown = list(page.object_list)
+    numbers = [r.number - 1 for r in shown]
+    previous = {r.number: r.document for r in domain.revisions.filter(number__in=numbers)}
+    rows = [{"revision": r, "diff": document_diff(previous.get(r.number - 1), r.document)} for r in shown]
+    context = {"domain": domain, "rows": rows, "page": page, "active_tab": "history"}
+    return render(request, "origin_fetch/history.html", context)
+
+
+@login_required
+@require_POST
+def domain_rollback_view(request: HttpRequest, product: str, name: str, number: int) -> HttpResponse:
+    domain = get_domain_for_user_rw(request.user, name=name, product=product)
+    try:
+        revision = domain_rollback(domain=domain, number=number, context=ChangeContext.from_request(request))
+    except RollbackError as exc:
+        messages.error(request, str(exc))
+    else:
+        if revision is None:
+            messages.info(
+                request, gettext("The configuration already equals revision %(n)s.") % {"n": number}
+            )
+        else:
+            messages.success(
+                request,
+                gettext(
+                    "Rolled back to revision %(old)s as revision %(new)s; the edge nodes are applying it."
+                )
+                % {"old": number, "new": revision.number},
+            )
+    return redirect("origin_fetch:history", product=product, name=name)

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from console.models import Role
+from accounts.models import Role
 from tests import factories
 
 

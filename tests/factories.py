@@ -6,10 +6,9 @@ import itertools
 
 from django.contrib.auth import get_user_model
 
-from console.models import Account, Membership, Role
-from domains.models import Domain, Origin, OriginType, Product
+from accounts.models import Account, Membership, Role
+from domains.models import Domain, Origin, OriginFetchSettings, OriginType, Product, ProtocolPolicy
 from edge.models import EdgeNode
-from origin_fetch.models import OriginFetchSettings, ProtocolPolicy
 
 _counter = itertools.count(1)
 PASSWORD = "correct-horse-battery"

@@ -15,7 +15,7 @@ while they build. An index that an interrupted build left invalid is dropped and
 
 from django.db import migrations
 
-from console.migration_operations import drop_invalid_index
+from common.migration_operations import drop_invalid_index
 
 # Index name → what it indexes.
 INDEXES = {

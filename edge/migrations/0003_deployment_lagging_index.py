@@ -3,7 +3,7 @@ deployments table is large and written on every change."""
 
 from django.db import migrations, models
 
-from console.migration_operations import AddIndexConcurrentlyOnPostgreSQL
+from common.migration_operations import AddIndexConcurrentlyOnPostgreSQL
 
 
 class Migration(migrations.Migration):

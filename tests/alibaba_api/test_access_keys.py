@@ -11,11 +11,11 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.urls import reverse
 
+from accounts.models import Membership
 from alibaba_api import credentials
 from alibaba_api.crypto import SecretUnreadable, decrypt_secret, encrypt_secret
 from alibaba_api.models import AccessKey
 from alibaba_api.services import access_key_create
-from console.models import Membership
 from tests import factories
 
 KEY_ID_RE = re.compile(r"LTAI[A-Za-z0-9]{20}")

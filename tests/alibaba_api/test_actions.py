@@ -6,11 +6,10 @@ import json
 
 import pytest
 
+from accounts.models import OperationLog, Source
 from alibaba_api.functions import parse_config_id
-from console.models import OperationLog, Source
-from domains.models import DomainStatus, OriginType
+from domains.models import DomainStatus, OriginFetchSettings, OriginType, ProtocolPolicy
 from edge.models import Deployment, DeploymentStatus
-from origin_fetch.models import OriginFetchSettings, ProtocolPolicy
 from tests import factories
 from tests.alibaba_api.conftest import DCDN, SignedClient, functions
 

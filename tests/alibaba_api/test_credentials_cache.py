@@ -6,10 +6,10 @@ import pytest
 from django.core.cache import cache
 from django.test import override_settings
 
+from accounts.audit import ChangeContext
 from alibaba_api import credentials
 from alibaba_api.models import AccessKey
 from alibaba_api.services import access_key_create, access_key_set_enabled
-from console.audit import ChangeContext
 
 pytestmark = pytest.mark.django_db
 

@@ -14,10 +14,10 @@ import httpx
 import pytest
 from django.conf import settings
 
+from accounts.audit import ChangeContext
 from alibaba_api.models import AccessKey
 from alibaba_api.services import access_key_delete, access_key_set_enabled
 from alibaba_api.signatures import format_timestamp, sign_v3
-from console.audit import ChangeContext
 from tests.alibaba_api.conftest import CDN, Key
 from tests.processes import ROOT, database_url, free_port, wait_for
 

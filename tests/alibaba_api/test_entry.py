@@ -8,10 +8,10 @@ from urllib.parse import urlencode
 import pytest
 from django.test import override_settings
 
+from accounts.models import Membership, Role
 from alibaba_api.models import AccessKey
 from alibaba_api.services import access_key_set_enabled
 from alibaba_api.signatures import sign_v1
-from console.models import Membership, Role
 from tests.alibaba_api.conftest import CDN, DCDN, Key, SignedClient, functions
 
 ERROR_FIELDS = {"RequestId", "HostId", "Code", "Message", "Recommend"}

@@ -11,8 +11,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from console.models import OperationLog, Source
-from origin_fetch.models import OriginFetchSettings
+from accounts.models import OperationLog, Source
+from domains.models import OriginFetchSettings
 from tests import factories
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -24,9 +24,8 @@ from aliyunsdkcore.acs_exception.exceptions import ServerException
 from aliyunsdkcore.client import AcsClient
 from darabonba.core import DaraCore
 
-from console.models import OperationLog, Source
-from domains.models import BusinessType, DomainStatus, OriginType
-from origin_fetch.models import OriginFetchSettings
+from accounts.models import OperationLog, Source
+from domains.models import BusinessType, DomainStatus, OriginFetchSettings, OriginType
 from tests import factories
 from tests.alibaba_api.conftest import Key, functions
 

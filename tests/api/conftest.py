@@ -7,7 +7,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from console.audit import ChangeContext
+from accounts.audit import ChangeContext
 from domains.models import Domain
 from origin_fetch.services import origin_host_update
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from console.models import OperationLog
+from accounts.models import OperationLog
 from domains.models import Domain, DomainStatus, OriginType
 from tests import factories
 from tests.api.helpers import codes

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from console.audit import ChangeContext
-from console.models import Source
+from accounts.audit import ChangeContext
+from accounts.models import Source
 from edge.models import ConfigRevision, Deployment, DeploymentStatus
 from origin_fetch.services import origin_sni_update
 from tests import factories

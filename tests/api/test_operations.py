@@ -7,8 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from console.audit import ChangeContext
-from console.models import Source
+from accounts.audit import ChangeContext
+from accounts.models import Source
 from origin_fetch.services import origin_host_update
 from tests import factories
 from tests.api.helpers import codes

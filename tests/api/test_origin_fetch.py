@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from api import views
-from console.audit import ChangeContext
-from console.models import OperationLog
-from domains.models import Domain
+from accounts.audit import ChangeContext
+from accounts.models import OperationLog
+from api.views import origin_fetch as views
+from domains.models import Domain, ProtocolPolicy
 from edge.models import ConfigRevision
-from origin_fetch.models import ProtocolPolicy
 from origin_fetch.services import origin_host_update, origin_sni_update
 from tests import factories
 from tests.api.helpers import codes, messages

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from console.audit import ChangeContext
-from console.models import OperationLog
+from accounts.audit import ChangeContext
+from accounts.models import OperationLog
 from domains.models import Domain, Origin, OriginType
 from origin_fetch.services import origin_sni_update
 from tests import factories

@@ -10,8 +10,8 @@ import pytest
 import yaml
 from rest_framework.test import APIClient
 
-from console.audit import ChangeContext
-from console.models import OperationLog, Source
+from accounts.audit import ChangeContext
+from accounts.models import OperationLog, Source
 from domains.models import Domain, OriginType
 from domains.services import domain_disable
 from origin_fetch.services import origin_host_update

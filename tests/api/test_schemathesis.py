@@ -28,7 +28,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from console.audit import ChangeContext
+from accounts.audit import ChangeContext
 from domains.models import OriginType
 from origin_fetch.services import origin_host_update
 from tests import factories

@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import Page, expect
 
-from console.models import OperationLog, Role
+from accounts.models import OperationLog, Role
 from domains.models import Domain, DomainStatus, Origin
 from tests import factories
 

@@ -12,7 +12,7 @@ import pytest
 from django.urls import reverse
 from playwright.sync_api import Page, expect
 
-from console.audit import ChangeContext
+from accounts.audit import ChangeContext
 from domains.models import BusinessType, Coverage, Domain, Product
 from domains.services import OriginInput, domain_create
 from origin_fetch.services import origin_protocol_update

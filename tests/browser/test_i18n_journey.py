@@ -8,9 +8,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from domains.models import Domain
+from domains.models import Domain, OriginFetchSettings
 from edge.models import ConfigRevision
-from origin_fetch.models import OriginFetchSettings
 from tests.browser.test_origin_sni_journey import log_on
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -7,8 +7,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import Page, expect
 
-from console.audit import ChangeContext
-from console.models import Source
+from accounts.audit import ChangeContext
+from accounts.models import Source
 from domains.models import Domain
 from origin_fetch.services import origin_host_update
 from tests.browser.test_origin_sni_journey import log_on, open_origin_sni_dialog

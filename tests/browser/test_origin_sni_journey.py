@@ -7,9 +7,8 @@ import os
 import pytest
 from playwright.sync_api import Page, expect
 
-from domains.models import Domain
+from domains.models import Domain, OriginFetchSettings
 from edge.models import ConfigRevision
-from origin_fetch.models import OriginFetchSettings
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

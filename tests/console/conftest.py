@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.models import Role
+from accounts.models import Role
 from tests import factories
 
 

@@ -7,8 +7,8 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
+from accounts.models import OperationLog
 from alibaba_api.models import AccessKey
-from console.models import OperationLog
 
 pytestmark = pytest.mark.django_db
 

@@ -8,11 +8,11 @@ import re
 import pytest
 from django.urls import reverse
 
+from accounts.audit import ChangeContext
+from accounts.models import OperationLog
 from alibaba_api import credentials
 from alibaba_api.models import AccessKey
 from alibaba_api.services import access_key_create
-from console.audit import ChangeContext
-from console.models import OperationLog
 
 pytestmark = pytest.mark.django_db
 

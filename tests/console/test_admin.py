@@ -9,12 +9,12 @@ from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
 from django.urls import reverse
 
+from accounts.audit import ChangeContext
+from accounts.models import Membership, OperationLog, Role, Source
+from accounts.services import membership_role_change
 from alibaba_api import credentials
 from alibaba_api.models import AccessKey
 from alibaba_api.services import access_key_create
-from console.audit import ChangeContext
-from console.models import Membership, OperationLog, Role, Source
-from console.services import membership_role_change
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -35,11 +35,11 @@ def member(user) -> Membership:  # type: ignore[no-untyped-def]
 
 
 def change_url(membership: Membership) -> str:
-    return reverse("admin:console_membership_change", args=[membership.pk])
+    return reverse("admin:accounts_membership_change", args=[membership.pk])
 
 
 def delete_url(membership: Membership) -> str:
-    return reverse("admin:console_membership_delete", args=[membership.pk])
+    return reverse("admin:accounts_membership_delete", args=[membership.pk])
 
 
 def the_entry(action: str) -> OperationLog:
@@ -53,11 +53,11 @@ def assert_by_the_operator(entry: OperationLog) -> None:
 
 
 def test_an_operator_adds_a_user_to_an_account_and_the_log_names_the_operator(operator, client, alpha, alice):
-    form = operator.get(reverse("admin:console_membership_add")).content.decode()
+    form = operator.get(reverse("admin:accounts_membership_add")).content.decode()
     for field in ("account", "username", "password", "role"):
         assert f'for="id_{field}"' in form
     response = operator.post(
-        reverse("admin:console_membership_add"),
+        reverse("admin:accounts_membership_add"),
         {"account": alpha.pk, "username": "erin", "password": PASSWORD, "role": Role.ADMIN},
     )
     assert response.status_code == 302
@@ -72,7 +72,7 @@ def test_an_operator_adds_a_user_to_an_account_and_the_log_names_the_operator(op
 
 def test_adding_a_taken_username_shows_the_services_message_on_the_form(operator, alpha, alice):
     response = operator.post(
-        reverse("admin:console_membership_add"),
+        reverse("admin:accounts_membership_add"),
         {"account": alpha.pk, "username": "ALICE", "password": PASSWORD, "role": Role.VIEWER},
     )
     assert response.status_code == 200
@@ -140,7 +140,7 @@ def test_the_last_owner_cannot_be_removed_in_the_admin(operator, alice, bob):
 
 
 def test_memberships_are_not_deleted_in_bulk(operator, alice, bob):
-    changelist = reverse("admin:console_membership_changelist")
+    changelist = reverse("admin:accounts_membership_changelist")
     assert 'value="delete_selected"' not in operator.get(changelist).content.decode()
     operator.post(
         changelist,
@@ -150,7 +150,7 @@ def test_memberships_are_not_deleted_in_bulk(operator, alice, bob):
 
 
 def test_the_account_page_lists_its_members_read_only(operator, alpha, alice, bob):
-    url = reverse("admin:console_account_change", args=[alpha.pk])
+    url = reverse("admin:accounts_account_change", args=[alpha.pk])
     page = operator.get(url).content.decode()
     assert "alice" in page and "bob" in page
     assert 'name="memberships-0-role"' not in page

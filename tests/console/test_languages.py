@@ -17,7 +17,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from alibaba_api import credentials
-from origin_fetch.models import OriginFetchSettings
+from domains.models import OriginFetchSettings
 from tests.alibaba_api.conftest import SignedClient, functions, make_key
 from tests.conftest import require
 
@@ -57,7 +57,7 @@ def test_the_console_pages_speak_the_vendors_chinese_terms(client, alice, cdn_do
     for term in ("域名管理", "管理", "操作", "创建时间", "退出登录"):
         assert term in listing
     tab = client.get(
-        reverse("domains:origin_fetch", kwargs={"product": "cdn", "name": cdn_domain.name})
+        reverse("origin_fetch:tab", kwargs={"product": "cdn", "name": cdn_domain.name})
     ).content.decode()
     for term in ("回源配置", "回源SNI", "修改配置", "回源协议", "回源HOST", "未开启"):
         assert term in tab
@@ -66,7 +66,7 @@ def test_the_console_pages_speak_the_vendors_chinese_terms(client, alice, cdn_do
 def test_the_dialog_explains_a_refused_wildcard_in_chinese(client, alice, cdn_domain):
     client.force_login(alice)
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "zh-hans"
-    url = reverse("domains:origin_sni_dialog", kwargs={"product": "cdn", "name": cdn_domain.name})
+    url = reverse("origin_fetch:origin_sni_dialog", kwargs={"product": "cdn", "name": cdn_domain.name})
     version = OriginFetchSettings.objects.get(domain=cdn_domain).version
     response = client.post(
         url, {"version": version, "enabled": "on", "name": "*.example.com"}, HTTP_HX_REQUEST="true"

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from django.utils import translation
 
-from console.models import OperationLog
-from console.selectors import Change, operation_changes
+from accounts.models import OperationLog
+from accounts.operation_log import Change, operation_changes
 
 
 def changes(before: dict[str, object], after: dict[str, object]) -> list[tuple[str, str, str]]:

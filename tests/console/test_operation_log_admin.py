@@ -6,8 +6,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from console.audit import ChangeContext
-from console.models import AppendOnlyError, OperationLog
+from accounts.audit import ChangeContext
+from accounts.models import AppendOnlyError, OperationLog
 from origin_fetch.services import origin_host_update
 from tests import factories
 
@@ -28,25 +28,27 @@ def operator(client):  # type: ignore[no-untyped-def]
 
 
 def test_the_admin_lists_and_shows_entries_read_only(operator, entry):
-    changelist = operator.get(reverse("admin:console_operationlog_changelist")).content.decode()
+    changelist = operator.get(reverse("admin:accounts_operationlog_changelist")).content.decode()
     assert "www.alpha.example" in changelist and "alice" in changelist
     assert 'value="delete_selected"' not in changelist
-    change = operator.get(reverse("admin:console_operationlog_change", args=[entry.pk]))
+    change = operator.get(reverse("admin:accounts_operationlog_change", args=[entry.pk]))
     assert change.status_code == 200
     assert 'name="_save"' not in change.content.decode()
 
 
 def test_the_admin_refuses_to_add_change_or_delete(operator, entry):
-    assert operator.get(reverse("admin:console_operationlog_add")).status_code == 403
-    assert operator.post(reverse("admin:console_operationlog_change", args=[entry.pk]), {}).status_code == 403
+    assert operator.get(reverse("admin:accounts_operationlog_add")).status_code == 403
+    assert (
+        operator.post(reverse("admin:accounts_operationlog_change", args=[entry.pk]), {}).status_code == 403
+    )
     assert (
         operator.post(
-            reverse("admin:console_operationlog_delete", args=[entry.pk]), {"post": "yes"}
+            reverse("admin:accounts_operationlog_delete", args=[entry.pk]), {"post": "yes"}
         ).status_code
         == 403
     )
     response = operator.post(
-        reverse("admin:console_operationlog_changelist"),
+        reverse("admin:accounts_operationlog_changelist"),
         {"action": "delete_selected", "_selected_action": [entry.pk], "post": "yes"},
     )
     assert response.status_code in (200, 302)

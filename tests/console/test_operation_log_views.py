@@ -8,8 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from console.audit import ChangeContext
-from console.models import OperationLog, Source
+from accounts.audit import ChangeContext
+from accounts.models import OperationLog, Source
 from domains.models import OriginPriority
 from domains.services import OriginInput, domain_disable, origin_update
 from origin_fetch.services import origin_host_update, origin_sni_update

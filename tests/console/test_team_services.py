@@ -6,11 +6,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 
+from accounts.audit import ChangeContext
+from accounts.models import Membership, OperationLog, Role
+from accounts.services import membership_add, membership_remove, membership_role_change
 from alibaba_api import credentials
 from alibaba_api.services import access_key_create
-from console.audit import ChangeContext
-from console.models import Membership, OperationLog, Role
-from console.services import membership_add, membership_remove, membership_role_change
 
 pytestmark = pytest.mark.django_db
 

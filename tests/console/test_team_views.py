@@ -7,7 +7,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from console.models import Membership, OperationLog, Role
+from accounts.models import Membership, OperationLog, Role
 
 pytestmark = pytest.mark.django_db
 

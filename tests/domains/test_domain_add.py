@@ -6,7 +6,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from console.models import OperationLog, Source
+from accounts.models import OperationLog, Source
 from domains.models import Domain, Origin
 from edge.models import ConfigRevision
 from tests.factories import make_domain

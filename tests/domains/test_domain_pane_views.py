@@ -11,8 +11,8 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from console.audit import ChangeContext
-from console.models import OperationLog, Source
+from accounts.audit import ChangeContext
+from accounts.models import OperationLog, Source
 from domains.models import Domain, DomainStatus, Origin, OriginPriority, OriginType
 from domains.services import OriginInput, origin_fingerprint, origin_update
 from edge.models import ConfigRevision
@@ -428,8 +428,8 @@ def test_a_domain_without_edge_nodes_is_deleted_at_once(client, alice, cdn_domai
 
 
 def test_a_failed_configuration_keeps_following_the_nodes_until_they_catch_up(client, alice, cdn_domain):
+    from edge.delivery import domain_status_refresh
     from edge.models import Deployment, DeploymentStatus
-    from edge.services import domain_status_refresh
 
     make_node("edge-1", "http://127.0.0.1:9")
     client.force_login(alice)

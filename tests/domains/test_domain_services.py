@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from console.audit import ChangeContext
-from console.models import OperationLog
+from accounts.audit import ChangeContext
+from accounts.models import OperationLog
 from domains.models import Domain, DomainStatus, Origin
 from domains.selectors import domains_for_user
 from domains.services import (
@@ -19,8 +19,8 @@ from domains.services import (
     origin_remove,
     origin_update,
 )
+from edge.delivery import domain_status_refresh
 from edge.models import Deployment, DeploymentStatus
-from edge.services import domain_status_refresh
 from tests.factories import make_node
 
 pytestmark = pytest.mark.django_db

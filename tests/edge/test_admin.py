@@ -10,11 +10,12 @@ from django.contrib.auth import get_user_model
 from django.db import connection, connections, transaction
 from django.urls import reverse
 
-from console.audit import ChangeContext
+from accounts.audit import ChangeContext
 from domains.models import Domain, DomainStatus
 from domains.services import domain_delete, domain_disable
+from edge.delivery import domain_status_refresh
 from edge.models import Deployment, DeploymentStatus, EdgeNode
-from edge.services import domain_status_refresh, edge_node_create
+from edge.nodes import edge_node_create
 from origin_fetch.services import origin_host_update
 from tests import factories
 from tests.conftest import require, require_postgresql_and_redis

@@ -7,7 +7,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from console.audit import ChangeContext
+from accounts.audit import ChangeContext
 from domains.models import Domain, DomainStatus
 from edge.models import Deployment, DeploymentStatus
 from origin_fetch.services import origin_sni_update

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from django.db import connection
 
-from console.audit import ChangeContext
+from accounts.audit import ChangeContext
 from domains.models import Domain, DomainStatus
 from edge.models import ConfigRevision, Deployment, DeploymentStatus
 from edge_agent.signing import signed_headers

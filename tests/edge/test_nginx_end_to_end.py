@@ -14,8 +14,8 @@ from collections.abc import Iterator
 import pytest
 from django.urls import reverse
 
-from console.audit import ChangeContext
-from console.models import Role
+from accounts.audit import ChangeContext
+from accounts.models import Role
 from domains.models import Domain, DomainStatus, OriginType
 from domains.services import OriginInput, domain_create
 from edge.models import Deployment, DeploymentStatus

@@ -1,4 +1,4 @@
-"""A worker keeps its connections to the agents from one push round to the next (edge.services._Pusher).
+"""A worker keeps its connections to the agents from one push round to the next (edge.push._Pusher).
 
 Real worker, real agents: an agent restarted between two changes (its kept connection is dead) still gets the
 next change at the first attempt, and nothing is recorded against it.
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from console.audit import ChangeContext
+from accounts.audit import ChangeContext
 from domains.models import Domain, DomainStatus
 from edge.models import Deployment, DeploymentStatus, EdgeNode
 from origin_fetch.services import origin_sni_update

@@ -7,11 +7,10 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from console.audit import ChangeContext
-from console.models import OperationLog, Source
-from domains.models import DomainStatus
+from accounts.audit import ChangeContext
+from accounts.models import OperationLog, Source
+from domains.models import DomainStatus, OriginFetchSettings, ProtocolPolicy
 from edge.models import ConfigRevision, Deployment, DeploymentStatus
-from origin_fetch.models import OriginFetchSettings, ProtocolPolicy
 from origin_fetch.services import (
     DomainValidationError,
     StaleVersionError,

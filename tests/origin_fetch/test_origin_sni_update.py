@@ -3,11 +3,10 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from console.audit import ChangeContext
-from console.models import OperationLog, Source
-from domains.models import DomainStatus
+from accounts.audit import ChangeContext
+from accounts.models import OperationLog, Source
+from domains.models import DomainStatus, OriginFetchSettings, ProtocolPolicy
 from edge.models import ConfigRevision, Deployment, DeploymentStatus
-from origin_fetch.models import OriginFetchSettings, ProtocolPolicy
 from origin_fetch.services import StaleVersionError, origin_sni_update
 from tests.factories import make_domain, make_node
 

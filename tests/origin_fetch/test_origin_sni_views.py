@@ -6,8 +6,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
+from domains.models import OriginFetchSettings
 from edge.models import ConfigRevision
-from origin_fetch.models import OriginFetchSettings
 
 pytestmark = pytest.mark.django_db
 
@@ -15,9 +15,9 @@ pytestmark = pytest.mark.django_db
 def urls(domain):
     kwargs = {"product": domain.product, "name": domain.name}
     return {
-        "tab": reverse("domains:origin_fetch", kwargs=kwargs),
-        "section": reverse("domains:origin_sni_section", kwargs=kwargs),
-        "dialog": reverse("domains:origin_sni_dialog", kwargs=kwargs),
+        "tab": reverse("origin_fetch:tab", kwargs=kwargs),
+        "section": reverse("origin_fetch:origin_sni_section", kwargs=kwargs),
+        "dialog": reverse("origin_fetch:origin_sni_dialog", kwargs=kwargs),
     }
 
 

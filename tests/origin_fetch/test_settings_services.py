@@ -5,11 +5,10 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 
-from console.audit import ChangeContext
-from console.models import OperationLog
-from domains.models import OriginType
+from accounts.audit import ChangeContext
+from accounts.models import OperationLog
+from domains.models import OriginFetchSettings, OriginType
 from edge.models import ConfigRevision
-from origin_fetch.models import OriginFetchSettings
 from origin_fetch.services import (
     StaleVersionError,
     origin_host_update,

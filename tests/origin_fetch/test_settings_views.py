@@ -7,9 +7,8 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from domains.models import OriginType
+from domains.models import OriginFetchSettings, OriginType
 from edge.models import ConfigRevision
-from origin_fetch.models import OriginFetchSettings
 from tests.factories import make_domain
 
 pytestmark = pytest.mark.django_db
@@ -17,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 def dialog_url(domain, section):
     return reverse(
-        "domains:origin_fetch_dialog",
+        "origin_fetch:dialog",
         kwargs={"product": domain.product, "name": domain.name, "section": section},
     )
 
@@ -52,7 +51,7 @@ def test_each_dialog_saves_and_asks_the_tab_to_refresh(client, alice, cdn_domain
     assert check(settings_of(cdn_domain))
     assert ConfigRevision.objects.filter(domain=cdn_domain).count() == 1
     section_url = reverse(
-        "domains:origin_fetch_section", kwargs={"product": "cdn", "name": cdn_domain.name, "section": section}
+        "origin_fetch:section", kwargs={"product": "cdn", "name": cdn_domain.name, "section": section}
     )
     assert client.get(section_url).status_code == 200
 
@@ -86,7 +85,7 @@ def test_per_origin_sni_dialog(client, alpha, alice, bob, charlie):
     )
     origin = domain.origins.get()
     url = reverse(
-        "domains:origin_sni_host_dialog",
+        "origin_fetch:origin_sni_host_dialog",
         kwargs={"product": "cdn", "name": domain.name, "origin_id": origin.pk},
     )
     client.force_login(alice)
@@ -99,7 +98,7 @@ def test_per_origin_sni_dialog(client, alpha, alice, bob, charlie):
     origin.refresh_from_db()
     assert origin.sni_host == "special.example.com"
     tab = client.get(
-        reverse("domains:origin_fetch", kwargs={"product": "cdn", "name": domain.name})
+        reverse("origin_fetch:tab", kwargs={"product": "cdn", "name": domain.name})
     ).content.decode()
     assert "special.example.com" in tab and "SNI set for this origin" in tab
     assert client.post(url, {"mode": "ali_follow_origin"}).status_code == 204

@@ -4,8 +4,8 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.audit import ChangeContext
 from alibaba_api.services import access_key_create
-from console.audit import ChangeContext
 
 
 class Command(BaseCommand):

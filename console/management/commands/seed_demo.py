@@ -11,12 +11,20 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from console.audit import ChangeContext
-from console.models import Account, Membership, Role
-from domains.models import BusinessType, Domain, DomainStatus, Origin, OriginType, Product
+from accounts.audit import ChangeContext
+from accounts.models import Account, Membership, Role
+from domains.models import (
+    BusinessType,
+    Domain,
+    DomainStatus,
+    Origin,
+    OriginFetchSettings,
+    OriginType,
+    Product,
+    ProtocolPolicy,
+)
+from domains.publishing import domain_config_publish
 from edge.models import EdgeNode
-from edge.services import domain_config_publish
-from origin_fetch.models import OriginFetchSettings, ProtocolPolicy
 
 DEFAULT_DEMO_PASSWORD = "cdn-demo-2026"  # noqa: S105 (printed by the command; DEMO_PASSWORD overrides)
 
