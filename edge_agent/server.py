@@ -62,7 +62,7 @@ class Agent:
             logger.warning("%s: refused a push from %s: %s", self.name, request.remote, exc)
             return web.json_response({"error": str(exc)}, status=401)
         try:
-            documents = check_batch(json.loads(body))
+            documents = [doc.as_dict() for doc in check_batch(json.loads(body))]
         except (DocumentError, ValueError, RecursionError) as exc:
             return web.json_response({"error": f"malformed config: {exc}"}, status=400)
 

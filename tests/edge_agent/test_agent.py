@@ -173,18 +173,18 @@ class TestPushes:
             (b"not json", "malformed config"),
             (b"[]", "must be a JSON object"),
             (b'{"domains": {}}', "'domains' must be a list"),
-            (json.dumps({"domains": [doc("ok.example.com", 9), {"revision": 9}]}).encode(), "'domain'"),
+            (json.dumps({"domains": [doc("ok.example.com", 9), {"revision": 9}]}).encode(), "domains[1]: domain:"),
             (
                 json.dumps({"domains": [doc("ok.example.com", 9), doc("x.example.com", "9")]}).encode(),
-                "'revision'",
+                "domains[1]: revision:",
             ),
             (
                 json.dumps({"domains": [doc("ok.example.com", 9), doc("x.example.com", 0)]}).encode(),
-                "'revision'",
+                "domains[1]: revision:",
             ),
             (
                 json.dumps({"domains": [doc("ok.example.com", 9, origins=[{"type": "ftp"}])]}).encode(),
-                "'type'",
+                "origins[0].type:",
             ),
             (
                 json.dumps({"domains": [doc("ok.example.com", 9), doc("ok.example.com", 10)]}).encode(),
