@@ -194,7 +194,7 @@ class NginxApplier:
         self.resolvers = list(resolvers or [])
         self.resolver_valid = resolver_valid
         self.shm = shm
-        self.verify_ready = False
+        self.verify_ready = ca_bundle is not None and os.access(ca_bundle, os.R_OK)
         self._lock = asyncio.Lock()
 
     @classmethod
