@@ -398,3 +398,48 @@ def test_the_agent_without_nginx_options_needs_no_nginx(tmp_path: Path) -> None:
         assert not (tmp_path / "plain" / "nginx").exists()
     finally:
         agent.stop()
+
+
+def test_each_origins_port_follows_the_vendors_rule(edges: list[NginxEdge], upstream: SniOrigin) -> None:
+    """With a protocol policy its port wins; without one, the origin's own port (HTTPS on 443, else HTTP)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    class Plain(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            body = b'{"plain": true}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    plain = ThreadingHTTPServer(("127.0.0.1", 0), Plain)
+    Thread(target=plain.serve_forever, daemon=True).start()
+    edge = edges[0]
+    try:
+        policy = document("port-policy.example.test", 1, [origin(NAME_B) | {"port": 1}], port=upstream.port)
+        push_all([edge], policy)
+        assert served(edge, "port-policy.example.test") == (200, "1", NAME_B), "the policy's port, not 1"
+
+        own = document("port-own.example.test", 1, [origin(None) | {"port": plain.server_port}], port=1)
+        own["forward_scheme"]["enabled"] = False
+        push_all([edge], own)
+        response = edge.get("port-own.example.test")
+        assert (response.status_code, response.json()) == (200, {"plain": True}), "HTTP on the origin's port"
+    finally:
+        plain.shutdown()
+        plain.server_close()
+
+
+def test_extra_common_names_are_not_honoured_and_verification_fails_closed(
+    edges: list[NginxEdge], upstream: SniOrigin
+) -> None:
+    """nginx 1.22 checks the origin certificate against the SNI it sends and nothing else (see the report)."""
+    doc = document("cn.example.test", 1, [origin("c.origin.test")], port=upstream.port)
+    doc["verify_origin"]["common_names"] = [NAME_A]
+    push_all([edges[0]], doc)
+    assert served(edges[0], "cn.example.test") == (502, "1", None)
