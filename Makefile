@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 
-.PHONY: install run test lint messages bench bench-fanout bench-pages bench-api clean
+.PHONY: install run test lint messages bench bench-fanout bench-pages bench-api bench-edge clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,7 +45,7 @@ BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 BENCH_ENV = DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) CELERY_BROKER_URL= SECRET_KEY=bench \
 	CONSOLE_VAR_DIR=$(CURDIR)/var/bench
 
-bench: bench-fanout bench-pages bench-api
+bench: bench-fanout bench-pages bench-api bench-edge
 
 bench-fanout: install
 	psql "$(dir $(BENCH_DATABASE_URL))postgres" -qc "CREATE DATABASE $(notdir $(BENCH_DATABASE_URL))" 2>/dev/null || true
@@ -75,6 +75,10 @@ bench-api: install
 	psql "$(dir $(BENCH_API_DATABASE_URL))postgres" -qc "CREATE DATABASE $(notdir $(BENCH_API_DATABASE_URL))" 2>/dev/null || true
 	$(BENCH_API_ENV) $(BIN)/python manage.py migrate --noinput --verbosity 0
 	$(BENCH_API_ENV) $(BIN)/python manage.py bench_api
+
+# One edge agent with its real nginx holding 100 to 50,000 domains; needs nginx, its Lua module and dnsmasq.
+bench-edge: install
+	$(BIN)/python -m edge_agent.bench
 
 # Style, and the layers of the house (import-linter's contracts in pyproject.toml; the suite checks them too).
 lint: install

@@ -137,6 +137,10 @@ def deliver(
         if result.ok:
             contacted.append(result.node_id)
             for d in items:
+                error = result.errors.get(names[d.revision_id])
+                if error:
+                    failures[(error, True)].append(d.pk)  # the domain's own: retrying now changes nothing
+                    continue
                 held = result.held.get(names[d.revision_id], 0)
                 (applied_pks if held >= d.number else not_applied).append(d.pk)
         else:

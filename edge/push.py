@@ -29,6 +29,8 @@ class NodeOutcome:
     transient: bool = False
     error: str = ""
     held: dict[str, int] = field(default_factory=dict)
+    # A domain the agent could not serve, with its own reason (names only that domain's settings).
+    errors: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -147,9 +149,10 @@ async def _push_all(batches: dict[int, tuple[Target, bytes]], pusher: _Pusher) -
         try:
             results = response.json()["results"]
             held = {item["domain"]: int(item["held_revision"]) for item in results}
+            errors = {item["domain"]: str(item["error"]) for item in results if item["status"] == "failed"}
         except (ValueError, KeyError, TypeError):
             return NodeOutcome(node.pk, ok=False, transient=True, error="Agent sent an unreadable answer")
-        return NodeOutcome(node.pk, ok=True, held=held)
+        return NodeOutcome(node.pk, ok=True, held=held, errors=errors)
 
     return await asyncio.gather(*(push(node, body) for node, body in batches.values()))
 

@@ -18,7 +18,8 @@ from pathlib import Path
 from aiohttp import web
 
 from edge_agent.nginx import DEFAULT_CA_BUNDLE, NginxApplier, NginxError
-from edge_agent.server import AGENT, create_app
+from edge_agent.resolve import parse_resolver, system_resolvers
+from edge_agent.server import AGENT, MAX_BODY, create_app
 from edge_agent.state import StateError
 
 
@@ -47,6 +48,22 @@ def _nginx_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--confirm-timeout", type=float, default=20.0, help="seconds to wait for nginx to serve a new config"
     )
+    group.add_argument(
+        "--resolver",
+        action="append",
+        default=[],
+        metavar="ADDRESS[:PORT]",
+        help="DNS server resolving origin names at request time (repeatable; default: /etc/resolv.conf's)",
+    )
+    group.add_argument(
+        "--resolver-valid",
+        type=int,
+        default=30,
+        help="seconds nginx keeps a resolved origin name (default 30)",
+    )
+    group.add_argument(
+        "--nginx-shm", default="512m", help="size of nginx's shared dictionary of domains (default 512m)"
+    )
 
 
 def _nginx_applier(parser: argparse.ArgumentParser, args: argparse.Namespace) -> NginxApplier | None:
@@ -60,28 +77,35 @@ def _nginx_applier(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     port = args.http_listen.rpartition(":")[2]
     if not port.isdigit() or not 1 <= int(port) <= 65535:
         parser.error(f"--http-listen must be HOST:PORT, not {args.http_listen!r}")
+    resolvers = args.resolver or system_resolvers()
+    for value in resolvers:
+        try:
+            parse_resolver(value)
+        except ValueError:
+            parser.error(f"--resolver must be ADDRESS or ADDRESS:PORT, not {value!r}")
+    options = {
+        "ca_bundle": args.ca_bundle,
+        "resolvers": resolvers,
+        "resolver_valid": args.resolver_valid,
+        "shm": args.nginx_shm,
+        "confirm_timeout": args.confirm_timeout,
+        "nginx_bin": args.nginx_bin,
+        "listen": args.http_listen,
+    }
     if args.nginx:
         if args.nginx_conf_dir or args.nginx_pid:
             parser.error("--nginx-conf-dir and --nginx-pid go with --nginx-conf, not --nginx")
         return NginxApplier.owned(
-            args.nginx_prefix or args.state_dir / "nginx",
-            listen=args.http_listen,
-            nginx_bin=args.nginx_bin,
-            ca_bundle=args.ca_bundle,
-            workers=args.nginx_workers,
-            confirm_timeout=args.confirm_timeout,
+            args.nginx_prefix or args.state_dir / "nginx", workers=args.nginx_workers, **options
         )
     if not args.nginx_conf_dir:
         parser.error("--nginx-conf needs --nginx-conf-dir, the folder its http block includes")
     return NginxApplier.external(
         main_conf=args.nginx_conf,
         conf_dir=args.nginx_conf_dir,
-        listen=args.http_listen,
-        nginx_bin=args.nginx_bin,
         prefix=args.nginx_prefix,
         pid_file=args.nginx_pid,
-        ca_bundle=args.ca_bundle,
-        confirm_timeout=args.confirm_timeout,
+        **options,
     )
 
 
@@ -93,6 +117,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", required=True, type=Path, help="folder of the agent's state")
     parser.add_argument(
         "--key-file", type=Path, help="file holding the node's signing key (or EDGE_AGENT_KEY)"
+    )
+    parser.add_argument(
+        "--max-body", type=int, default=MAX_BODY, help=f"largest push body in bytes (default {MAX_BODY})"
     )
     _nginx_options(parser)
     args = parser.parse_args(argv)
@@ -111,7 +138,10 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--listen must be HOST:PORT, not {args.listen!r}")
     applier = _nginx_applier(parser, args)
     try:
-        app = create_app(args.name, key, args.state_dir, applier=applier)
+        listeners = [args.listen] + ([args.http_listen] if applier is not None else [])
+        app = create_app(
+            args.name, key, args.state_dir, applier=applier, listeners=listeners, max_body=args.max_body
+        )
     except StateError as exc:
         print(
             f"edge_agent {args.name}: {exc}; refusing to start (move the file away to start empty)",
@@ -121,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     if applier is not None:
 
         async def serve_with_nginx(app: web.Application) -> AsyncIterator[None]:
-            await applier.start(app[AGENT].state.live_documents())
+            await applier.start(app[AGENT].held_records())
             yield
             await applier.stop()
 

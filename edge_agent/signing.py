@@ -1,4 +1,10 @@
-"""HMAC-SHA256 signatures of console → agent pushes, over timestamp, nonce and body, with the node's key."""
+"""HMAC-SHA256 signatures of console → agent requests, with the node's key.
+
+Two signatures travel with each request: `X-Edge-Signature` over timestamp, nonce and body, and
+`X-Edge-Request-Signature` over timestamp, nonce, method, path and the body's length, which the agent checks
+from the headers alone, so that a request not made with the key is refused before its body is read. A read
+(GET) is signed the same way over an empty body.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +17,7 @@ from collections.abc import Mapping
 SIGNATURE_HEADER = "X-Edge-Signature"
 TIMESTAMP_HEADER = "X-Edge-Timestamp"
 NONCE_HEADER = "X-Edge-Nonce"
+REQUEST_SIGNATURE_HEADER = "X-Edge-Request-Signature"
 MAX_SKEW_SECONDS = 300
 
 
@@ -24,16 +31,60 @@ def sign(key: str, timestamp: str, nonce: str, body: bytes) -> str:
     return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
 
 
-def signed_headers(key: str, body: bytes, *, now: float | None = None) -> dict[str, str]:
-    """Headers signing `body` at `now` (default: the current time) with a fresh nonce."""
+def sign_request(key: str, timestamp: str, nonce: str, method: str, path: str, length: int) -> str:
+    """Hex HMAC-SHA256 with `key` over what the headers of a request tell before its body is read."""
+    message = f"request\n{timestamp}\n{nonce}\n{method.upper()}\n{path}\n{length}".encode()
+    return hmac.new(key.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signed_headers(
+    key: str, body: bytes, *, now: float | None = None, method: str = "POST", path: str = "/v1/config"
+) -> dict[str, str]:
+    """Headers signing a request with `body` at `now` (default: the current time) with a fresh nonce."""
     timestamp = str(int(time.time() if now is None else now))
     nonce = secrets.token_hex(16)
     return {
         TIMESTAMP_HEADER: timestamp,
         NONCE_HEADER: nonce,
         SIGNATURE_HEADER: sign(key, timestamp, nonce, body),
+        REQUEST_SIGNATURE_HEADER: sign_request(key, timestamp, nonce, method, path, len(body)),
         "Content-Type": "application/json",
     }
+
+
+def read_headers(key: str, path: str) -> dict[str, str]:
+    """Headers of a signed read (GET `path`)."""
+    headers = signed_headers(key, b"", method="GET", path=path)
+    headers.pop("Content-Type")
+    return headers
+
+
+def verify_request(
+    key: str,
+    headers: Mapping[str, str],
+    *,
+    method: str,
+    path: str,
+    length: int,
+    now: float | None = None,
+    max_skew: int = MAX_SKEW_SECONDS,
+) -> None:
+    """Check, from the headers alone, that the request was made with the key, now (before reading a body)."""
+    timestamp, nonce = _header(headers, TIMESTAMP_HEADER), _header(headers, NONCE_HEADER)
+    signature = _header(headers, REQUEST_SIGNATURE_HEADER)
+    _check_window(timestamp, nonce, signature, now, max_skew)
+    expected = sign_request(key, timestamp, nonce, method, path, length).encode()
+    if not hmac.compare_digest(expected, signature.encode("utf-8", "replace")):
+        raise SignatureError("bad signature")
+
+
+def _check_window(timestamp: str, nonce: str, signature: str, now: float | None, max_skew: int) -> None:
+    if not timestamp or not signature or not nonce:
+        raise SignatureError("missing signature")
+    if not timestamp.isascii() or not timestamp.isdigit():
+        raise SignatureError("malformed timestamp")
+    if abs((time.time() if now is None else now) - int(timestamp)) > max_skew:
+        raise SignatureError("timestamp outside the allowed window")
 
 
 def _header(headers: Mapping[str, str], name: str) -> str:
@@ -58,12 +109,7 @@ def verify(
     """Check the signature and the clock window; return the nonce (the caller refuses one seen before)."""
     timestamp, signature = _header(headers, TIMESTAMP_HEADER), _header(headers, SIGNATURE_HEADER)
     nonce = _header(headers, NONCE_HEADER)
-    if not timestamp or not signature or not nonce:
-        raise SignatureError("missing signature")
-    if not timestamp.isascii() or not timestamp.isdigit():
-        raise SignatureError("malformed timestamp")
-    if abs((time.time() if now is None else now) - int(timestamp)) > max_skew:
-        raise SignatureError("timestamp outside the allowed window")
+    _check_window(timestamp, nonce, signature, now, max_skew)
     expected = sign(key, timestamp, nonce, body).encode()
     if not hmac.compare_digest(expected, signature.encode("utf-8", "replace")):
         raise SignatureError("bad signature")

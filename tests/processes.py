@@ -17,6 +17,8 @@ import httpx
 from django.conf import settings
 from django.db import connection
 
+from edge_agent.signing import read_headers
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -88,8 +90,12 @@ class AgentProcess:
             self.process.wait(timeout=10)
         self.process = None
 
+    def read(self, path: str) -> httpx.Response:
+        """A signed read of the agent (reads need the node's key)."""
+        return httpx.get(f"{self.url}{path}", headers=read_headers(self.key, path), timeout=5)
+
     def status(self) -> dict:
-        return httpx.get(f"{self.url}/status", timeout=2).json()
+        return self.read("/status").json()
 
     def held(self, domain: str) -> dict | None:
         return self.status()["domains"].get(domain)

@@ -216,22 +216,25 @@ def test_domains_with_different_sni_through_one_nginx_worker_each_get_their_own_
                 assert (status, cert) == expected[host], (edge.name, host)
 
 
-def test_a_config_nginx_refuses_leaves_the_node_failed_with_nginx_message_while_it_serves_the_previous(
+def test_a_domain_an_edge_cannot_serve_fails_alone_with_its_own_reason_while_it_serves_the_previous(
     fleet, owner, client
 ):
     broken, healthy = fleet
     domain = new_domain(owner, "refused.nginx.test")
+    neighbour = new_domain(owner, "neighbour.nginx.test")
     before = set_sni(domain, owner, NAME_B)
     serving(fleet, domain.name, before)
     wait_for(lambda: online(domain), what="the first change applied everywhere")
 
+    # The broken edge restarts without its CA bundle: it can no longer verify origins.
     assert broken.ca_bundle is not None
     hidden = broken.ca_bundle.with_suffix(".away")
+    broken.stop()
     broken.ca_bundle.rename(hidden)
     try:
+        broken.start()
         after = set_sni(domain, owner, NAME_A)
         assert serving([healthy], domain.name, after) == {healthy.name: (200, str(after), NAME_A)}
-
         failed = wait_for(
             lambda: Deployment.objects.filter(
                 revision__domain=domain,
@@ -239,30 +242,33 @@ def test_a_config_nginx_refuses_leaves_the_node_failed_with_nginx_message_while_
                 node__name=broken.name,
                 status=DeploymentStatus.FAILED,
             ).first(),
-            what="the node whose nginx refused the config to be failed",
+            timeout=40,
+            what="the node that cannot verify to be failed for this domain",
         )
-        assert "nginx -t" in failed.last_error and "[emerg]" in failed.last_error, failed.last_error
-        assert str(broken.ca_bundle) in failed.last_error, failed.last_error
+        assert failed.last_error.startswith("verify_origin.enabled: "), failed.last_error
+        for leak in (str(broken.ca_bundle), str(broken.state_dir), neighbour.name, "nginx"):
+            assert leak not in failed.last_error, failed.last_error
         wait_for(
             lambda: Domain.objects.get(pk=domain.pk).status == DomainStatus.CONFIGURE_FAILED,
             what="the domain to show the failure",
         )
 
-        # The console shows it: the status line, the failed node and nginx's own message.
         client.force_login(owner)
         page = client.get(
             reverse("domains:status", kwargs={"product": "cdn", "name": domain.name})
         ).content.decode()
         assert "1 of 2 edge nodes" in page and "Configuration failed" in page, page
         row = page.split(f'data-node="{broken.name}"', 1)[1].split("</tr>", 1)[0]
-        assert "failed" in row and "[emerg]" in row and str(broken.ca_bundle) in row, row
+        assert "failed" in row and "verify_origin.enabled" in row and str(broken.ca_bundle) not in row, row
 
-        # Meanwhile that edge keeps serving the previous revision, with the previous SNI.
-        assert through(broken, domain.name) == (200, str(before), NAME_B)
+        # That edge still holds the domain's previous revision (which it cannot verify either, so it does not
+        # serve it until its CA bundle is back).
         assert broken.held(domain.name)["revision"] == before
     finally:
+        broken.stop()
         hidden.rename(broken.ca_bundle)
+        broken.start()
 
-    # Once nginx can load the config again, the reconciler brings the node up to date by itself.
+    # With its CA bundle back, the reconciler brings the node up to date by itself.
     assert serving(fleet, domain.name, after) == everywhere(fleet, 200, after, NAME_A)
     wait_for(lambda: online(domain), what="the domain online after the node recovered")

@@ -178,8 +178,10 @@ class NginxEdge(AgentProcess):
         ca_bundle: Path | None = None,
         http_port: int | None = None,
         external: Sequence[str] = (),
+        extra: Sequence[str] = (),
     ) -> None:
         super().__init__(name, state_dir, key)
+        self.extra = list(extra)
         self.nginx_bin = nginx_bin
         self.http_port = http_port or free_port()
         self.ca_bundle = ca_bundle
@@ -212,7 +214,7 @@ class NginxEdge(AgentProcess):
         ]
         if self.ca_bundle is not None:
             command += ["--ca-bundle", str(self.ca_bundle)]
-        return command + (self.external or ["--nginx", "--nginx-workers", "1"])
+        return command + self.extra + (self.external or ["--nginx", "--nginx-workers", "1"])
 
     def launch(self) -> subprocess.Popen[bytes]:
         with self.stderr_file.open("ab") as stderr:

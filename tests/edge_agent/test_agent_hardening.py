@@ -21,7 +21,6 @@ import httpx
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
-from edge_agent import server as agent_server
 from edge_agent.documents import DocumentError, check_batch
 from edge_agent.server import AGENT, create_app
 from edge_agent.signing import (
@@ -29,10 +28,12 @@ from edge_agent.signing import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     SignatureError,
+    read_headers,
     sign,
     signed_headers,
     verify,
 )
+from edge_agent.state import StateStore, load_state
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "hardening-key-5f1c"
@@ -137,7 +138,10 @@ class Agent:
         return httpx.post(f"{self.url}/v1/config", content=body, headers=signed_headers(KEY, body, now=now))
 
     def status(self) -> dict[str, Any]:
-        return httpx.get(f"{self.url}/status", timeout=5).json()
+        return self.read("/status").json()
+
+    def read(self, path: str) -> httpx.Response:
+        return httpx.get(f"{self.url}{path}", headers=read_headers(KEY, path), timeout=5)
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +199,7 @@ class TestDocumentEdges:
         payload = {
             "domains": [doc("a.example.com", 1), tombstone("b.example.com", 4), doc("*.c.example.com", 2)]
         }
-        assert [d["domain"] for d in check_batch(payload)] == [
+        assert [d.domain for d in check_batch(payload)] == [
             "a.example.com",
             "b.example.com",
             "*.c.example.com",
@@ -204,14 +208,14 @@ class TestDocumentEdges:
     @pytest.mark.parametrize(
         ("change", "words"),
         [
-            ({"domain": "../../etc/passwd"}, "'domain' is not a host name"),
-            ({"domain": "a.example.com/x"}, "'domain' is not a host name"),
-            ({"domain": "a b.example.com"}, "'domain' is not a host name"),
-            ({"deleted": "yes"}, "'deleted' must be true or false"),
-            ({"product": ""}, "'product'"),
-            ({"verify_origin": {"enabled": True, "common_names": "x"}}, "'verify_origin.common_names'"),
-            ({"revision": True}, "'revision'"),
-            ({"revision": 1.0}, "'revision'"),
+            ({"domain": "../../etc/passwd"}, "domain: must be a host name"),
+            ({"domain": "a.example.com/x"}, "domain: must be a host name"),
+            ({"domain": "a b.example.com"}, "domain: must be a host name"),
+            ({"deleted": "yes"}, "deleted: must be true or false"),
+            ({"product": ""}, "product:"),
+            ({"verify_origin": {"enabled": True, "common_names": "x"}}, "verify_origin.common_names:"),
+            ({"revision": True}, "revision:"),
+            ({"revision": 1.0}, "revision:"),
         ],
     )
     def test_bad_fields_are_named(self, change: dict[str, Any], words: str) -> None:
@@ -243,7 +247,7 @@ class TestPushesOverHttp:
         assert shared.push(doc("never.example.com", 3)).json()["results"][0]["status"] == "stale"
         held = shared.status()["domains"]["never.example.com"]
         assert held == held | {"revision": 4, "deleted": True, "enabled": False, "origin_sni": None}
-        assert httpx.get(f"{shared.url}/v1/config/never.example.com").json() == {"error": "unknown domain"}
+        assert shared.read("/v1/config/never.example.com").json() == {"error": "unknown domain"}
 
     @pytest.mark.parametrize(
         "headers",
@@ -267,7 +271,7 @@ class TestPushesOverHttp:
         assert status["node"] == "edge-h" and status["healthy"] is True and "T" in status["started_at"]
         health = httpx.get(f"{shared.url}/healthz")
         assert (health.status_code, health.text) == (200, "ok")
-        assert httpx.get(f"{shared.url}/v1/config/nothing.example.com").status_code == 404
+        assert shared.read("/v1/config/nothing.example.com").status_code == 404
 
 
 def test_concurrent_pushes_leave_a_whole_state_file(own: Agent) -> None:
@@ -280,9 +284,9 @@ def test_concurrent_pushes_leave_a_whole_state_file(own: Agent) -> None:
             )
         )
     assert codes == [200] * 40
-    state = json.loads(own.state_file.read_text())
-    assert state["pushes"] == 40
-    assert state["domains"]["busy.example.com"]["document"]["revision"] == 40
+    state = load_state(own.state_dir)
+    assert state.pushes == 40
+    assert state.domains["busy.example.com"].revision == 40
     assert own.status()["domains"]["busy.example.com"]["origin_sni"]["name"] == "r40.example.net"
     assert not list(own.state_dir.glob(".state-*"))
 
@@ -302,8 +306,7 @@ def test_a_kill_in_the_middle_of_pushes_leaves_a_state_the_agent_restarts_from(o
         time.sleep(0.3)
         assert own.stop(signal.SIGKILL) == -signal.SIGKILL
         accepted = [n for n, future in zip(range(2, 200), futures, strict=True) if future.result() == 200]
-    state = json.loads(own.state_file.read_text())
-    held = state["domains"]["k.example.com"]["document"]["revision"]
+    held = load_state(own.state_dir).domains["k.example.com"].revision
     assert held >= max(accepted, default=1)
     (own.state_dir / ".state-leftover.tmp").write_text("{")
     own.start()
@@ -375,12 +378,13 @@ class RecordingApplier:
         self.active = 0
         self.overlapped = False
 
-    async def apply(self, documents: dict[str, dict]) -> None:
+    async def apply(self, changes: dict[str, str | None]) -> dict[str, str]:
         self.active += 1
         self.overlapped |= self.active > 1
         await asyncio.sleep(self.delay)
-        self.calls.append(documents)
+        self.calls.append({key: None if raw is None else json.loads(raw) for key, raw in changes.items()})
         self.active -= 1
+        return {}
 
 
 async def post(client: TestClient, *docs: dict[str, Any]) -> tuple[int, dict]:
@@ -389,7 +393,7 @@ async def post(client: TestClient, *docs: dict[str, Any]) -> tuple[int, dict]:
     return response.status, await response.json()
 
 
-def test_the_applier_gets_every_live_document_and_is_not_called_for_nothing(tmp_path: Path) -> None:
+def test_the_applier_gets_only_the_changes_and_is_not_called_for_nothing(tmp_path: Path) -> None:
     applier = RecordingApplier()
 
     async def scenario() -> None:
@@ -401,8 +405,9 @@ def test_the_applier_gets_every_live_document_and_is_not_called_for_nothing(tmp_
     run_async(scenario)
     assert [sorted(call) for call in applier.calls] == [
         ["a.example.com", "b.example.com"],
-        ["b.example.com", "c.example.com"],
+        ["a.example.com", "c.example.com"],
     ]
+    assert applier.calls[1]["a.example.com"] is None, "a tombstone removes the domain"
 
 
 def test_concurrent_pushes_are_applied_one_at_a_time(tmp_path: Path) -> None:
@@ -411,13 +416,13 @@ def test_concurrent_pushes_are_applied_one_at_a_time(tmp_path: Path) -> None:
     async def scenario() -> list[int]:
         async with TestClient(TestServer(create_app("edge-i", KEY, tmp_path, applier=applier))) as client:
             outcomes = await asyncio.gather(*(post(client, doc(f"p{n}.example.com", 1)) for n in range(6)))
-            status = await (await client.get("/status")).json()
+            status = await (await client.get("/status", headers=read_headers(KEY, "/status"))).json()
             assert status["pushes"] == 6 and len(status["domains"]) == 6
             return [code for code, _ in outcomes]
 
     assert run_async(scenario) == [200] * 6
     assert not applier.overlapped
-    assert [len(call) for call in applier.calls] == [1, 2, 3, 4, 5, 6]
+    assert [len(call) for call in applier.calls] == [1] * 6, "each push hands over its own domain only"
 
 
 def test_a_state_that_cannot_be_saved_refuses_the_push_and_restores_the_edge(
@@ -425,17 +430,17 @@ def test_a_state_that_cannot_be_saved_refuses_the_push_and_restores_the_edge(
 ) -> None:
     applier = RecordingApplier()
 
-    def full_disk(state_dir: Path, state: object) -> None:
+    def full_disk(*args: object) -> None:
         raise OSError(28, "No space left on device")
 
     async def scenario() -> None:
         app = create_app("edge-i", KEY, tmp_path, applier=applier)
         async with TestClient(TestServer(app)) as client:
             assert (await post(client, doc("a.example.com", 1)))[0] == 200
-            monkeypatch.setattr(agent_server, "save_state", full_disk)
+            monkeypatch.setattr(StateStore, "append", full_disk)
             code, answer = await post(client, doc("a.example.com", 2), doc("b.example.com", 1))
             assert code == 500 and "No space left" in answer["error"]
-            status = await (await client.get("/status")).json()
+            status = await (await client.get("/status", headers=read_headers(KEY, "/status"))).json()
             assert status["pushes"] == 1 and list(status["domains"]) == ["a.example.com"]
             assert status["domains"]["a.example.com"]["revision"] == 1
             assert app[AGENT].state.held_revision("b.example.com") == 0
@@ -444,7 +449,7 @@ def test_a_state_that_cannot_be_saved_refuses_the_push_and_restores_the_edge(
     assert [sorted(call) for call in applier.calls] == [
         ["a.example.com"],
         ["a.example.com", "b.example.com"],
-        ["a.example.com"],
+        ["a.example.com", "b.example.com"],
     ]
-    assert applier.calls[-1]["a.example.com"]["revision"] == 1
-    assert json.loads((tmp_path / "state.json").read_text())["pushes"] == 1
+    assert applier.calls[-1]["a.example.com"]["r"] == 1 and applier.calls[-1]["b.example.com"] is None
+    assert load_state(tmp_path).pushes == 1

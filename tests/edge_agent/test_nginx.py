@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 import signal
 import socket
@@ -12,7 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from edge_agent.nginx import NginxConfigError, RenderOptions, render_config, render_domain
+from edge_agent.contract import ContractError, DomainDocument, parse
+from edge_agent.nginx import MODULE_DIR, MODULES
+from edge_agent.runtime import Listener, compile_record
 from tests.conftest import require
 from tests.edge_agent.nginx_support import (
     NAME_A,
@@ -180,29 +183,58 @@ def test_domains_with_different_sni_through_one_worker_each_get_their_own_origin
                 assert served(edge, host) == expected[host], (edge.name, host)
 
 
-def test_a_config_nginx_refuses_is_a_422_and_the_edge_keeps_the_previous_revision(
+def test_a_value_nginx_could_not_take_fails_only_its_own_domain(
     edges: list[NginxEdge], upstream: SniOrigin
 ) -> None:
-    domain = "refused.example.test"
-    push_all(edges, document(domain, 1, [origin(NAME_B)], port=upstream.port))
-    broken, healthy = edges
-    assert broken.ca_bundle is not None
-    hidden = broken.ca_bundle.with_suffix(".away")
-    broken.ca_bundle.rename(hidden)
-    try:
-        response = broken.push(document(domain, 2, [origin(NAME_A)], port=upstream.port))
-        assert response.status_code == 422
-        error = response.json()["error"]
-        assert "nginx -t" in error and "[emerg]" in error and str(broken.ca_bundle) in error, error
-        assert broken.held(domain)["revision"] == 1
-        assert served(broken, domain) == (200, "1", NAME_B)
+    edge = edges[0]
+    bad, good = "zone.example.test", "neighbour.example.test"
+    push_all([edge], document(bad, 1, [origin(NAME_B)], port=upstream.port))
+    # Signed by hand: an IPv6 zone id that would have broken nginx's whole configuration.
+    broken = document(bad, 2, [origin(NAME_A)], port=upstream.port)
+    broken["origins"][0]["address"] = "fe80::1%x;}"
+    response = edge.push(broken, document(good, 1, [origin(NAME_A)], port=upstream.port))
+    assert response.status_code == 200, response.text
+    bad_result, good_result = response.json()["results"]
+    assert bad_result == {
+        "domain": bad,
+        "revision": 2,
+        "status": "failed",
+        "held_revision": 1,
+        "error": bad_result["error"],
+    }
+    assert bad_result["error"].startswith("origins[0].address: ")
+    for leak in (good, "127.0.0.1", str(edge.state_dir), "nginx"):
+        assert leak not in bad_result["error"], bad_result["error"]
+    assert good_result["status"] == "applied"
+    assert served(edge, good) == (200, "1", NAME_A)
+    assert served(edge, bad) == (200, "1", NAME_B), "the failed domain keeps its previous revision"
 
-        push_all([healthy], document(domain, 2, [origin(NAME_A)], port=upstream.port))
-        assert served(healthy, domain) == (200, "2", NAME_A)
+    later = edge.push(document(good, 2, [origin(NAME_B)], port=upstream.port))
+    assert later.json()["results"][0]["status"] == "applied"
+    assert served(edge, good) == (200, "2", NAME_B)
+
+
+def test_without_its_ca_bundle_a_node_fails_only_the_domains_that_verify(
+    nginx_bin: str, upstream: SniOrigin, tmp_path: Path
+) -> None:
+    edge = NginxEdge(
+        "edge-no-ca", tmp_path / "no-ca", KEY, nginx_bin=nginx_bin, ca_bundle=tmp_path / "gone.pem"
+    )
+    try:
+        edge.start()
+        response = edge.push(
+            document("verified.example.test", 1, [origin(NAME_B)], port=upstream.port),
+            document("plain.example.test", 1, [origin(NAME_B)], port=upstream.port, verify=False),
+        )
+        verified, plain = response.json()["results"]
+        assert verified["status"] == "failed" and verified["held_revision"] == 0
+        assert verified["error"].startswith("verify_origin.enabled: ") and "gone.pem" not in verified["error"]
+        assert plain["status"] == "applied"
+        assert served(edge, "plain.example.test") == (200, "1", NAME_B)
+        assert served(edge, "verified.example.test") == (404, None, None)
     finally:
-        hidden.rename(broken.ca_bundle)
-    push_all([broken], document(domain, 2, [origin(NAME_A)], port=upstream.port))
-    assert served(broken, domain) == (200, "2", NAME_A)
+        edge.stop()
+        edge.kill_nginx()
 
 
 def test_an_owned_nginx_outlives_a_killed_agent_and_stops_with_a_stopped_one(
@@ -255,8 +287,11 @@ def test_an_agent_drives_a_running_nginx_it_does_not_own(
     for folder in (prefix / "logs", prefix / "temp", conf_dir):
         folder.mkdir(parents=True)
     main = prefix / "nginx.conf"
+    # An nginx run by someone else loads the Lua module itself (Debian: /etc/nginx/modules-enabled).
+    modules = "".join(f"load_module {MODULE_DIR / module};\n" for module in MODULES)
     main.write_text(
-        f"""daemon off;
+        modules
+        + f"""daemon off;
 worker_processes 1;
 pid {prefix}/logs/nginx.pid;
 error_log {prefix}/logs/error.log;
@@ -304,61 +339,56 @@ http {{
         system.wait(timeout=10)
 
 
-class TestRendering:
-    """What the agent writes for nginx, checked without running it."""
+class TestRecords:
+    """What the agent hands nginx's Lua for one domain, checked without running it."""
 
-    options = RenderOptions(listen="127.0.0.1:8080", ca_bundle=Path("/ca.pem"))
+    @staticmethod
+    def record(doc: dict, **options) -> dict:
+        parsed = parse(doc)
+        assert isinstance(parsed, DomainDocument)
+        return json.loads(compile_record(parsed, **options))
 
-    def test_backups_weights_and_the_revision(self) -> None:
+    def test_levels_weights_sni_and_the_revision(self) -> None:
         doc = document(
-            "r.example.test", 7, [origin(NAME_B, weight=30), origin(NAME_B, "::1", priority=30)], port=443
+            "r.example.test", 7, [origin(NAME_B, weight=30), origin(NAME_A, "::1", priority=30)], port=443
         )
-        text = render_domain(doc, self.options)
-        assert "server 127.0.0.1:443 weight=30;" in text and "server [::1]:443 weight=10 backup;" in text
-        assert 'proxy_ssl_name "b.origin.test";' in text and "proxy_ssl_server_name on;" in text
-        assert "proxy_ssl_verify on;" in text and 'proxy_ssl_trusted_certificate "/ca.pem";' in text
-        assert "add_header X-Config-Revision 7 always;" in text
-        assert 'proxy_set_header Host "r.example.test";' in text
+        rec = self.record(doc)
+        assert rec["r"] == 7 and rec["on"] is True and rec["host"] == "r.example.test"
+        assert rec["o"] == [
+            [{"a": "127.0.0.1:443", "n": NAME_B, "w": 30, "loc": "@edge_https_verify"}],
+            [{"a": "[::1]:443", "n": NAME_A, "w": 10, "loc": "@edge_https_verify"}],
+        ]
 
     def test_follow_and_http_fetch_over_http_on_the_http_port(self) -> None:
         for policy in ("follow", "http"):
             doc = document("h.example.test", 1, [origin(NAME_B)], port=8080, policy=policy)
-            text = render_domain(doc, self.options)
-            assert "proxy_pass http://" in text and ":8080 " in text
-            assert "proxy_ssl" not in text
+            assert self.record(doc)["o"][0][0] | {"n": None} == {
+                "a": "127.0.0.1:8080",
+                "n": None,
+                "w": 10,
+                "loc": "@edge_http",
+            }
 
     def test_a_wildcard_domain_sends_the_clients_host(self) -> None:
-        text = render_domain(document("*.w.example.test", 1, [origin(NAME_A)], port=443), self.options)
-        assert "server_name *.w.example.test;" in text and "proxy_set_header Host $host;" in text
+        assert self.record(document("*.w.example.test", 1, [origin(NAME_A)], port=443))["host"] == ""
 
-    def test_every_domain_has_its_own_upstreams(self) -> None:
-        docs = {name: document(name, 1, [origin(NAME_A)], port=443) for name in ("p.test", "q.test")}
-        text = render_config(docs, self.options, "1-x")
-        upstreams = [line for line in text.splitlines() if line.startswith("upstream ")]
-        assert len(upstreams) == len(set(upstreams)) == 2
+    def test_verification_without_sni_can_never_pass(self) -> None:
+        assert self.record(document("v.example.test", 1, [origin(None)], port=443))["o"][0][0]["loc"] == ""
+        off = document("v.example.test", 1, [origin(None)], port=443, verify=False)
+        assert self.record(off)["o"][0][0]["loc"] == "@edge_https"
 
-    @pytest.mark.parametrize(
-        ("field", "value"),
-        [
-            ("origin_host", 'a.test"; } server { listen 80'),
-            ("origin_host", "a.test$request_uri"),
-            ("sni", "a.test; proxy_ssl_verify off"),
-            ("address", "127.0.0.1:80; server 10.0.0.1"),
-        ],
-    )
-    def test_values_that_could_escape_into_the_config_are_refused(self, field: str, value: str) -> None:
-        doc = document("x.example.test", 1, [origin(NAME_A)], port=443)
-        if field == "origin_host":
-            doc["origin_host"] = value
-        else:
-            doc["origins"][0][field] = value
-        with pytest.raises(NginxConfigError, match="x.example.test"):
-            render_domain(doc, self.options)
+    def test_verification_without_a_ca_bundle_fails_that_domain(self) -> None:
+        with pytest.raises(ContractError, match="verify_origin.enabled"):
+            self.record(document("v.example.test", 1, [origin(NAME_A)], port=443), verify_ready=False)
 
-    def test_verification_without_a_ca_bundle_is_refused(self) -> None:
-        doc = document("v.example.test", 1, [origin(NAME_A)], port=443)
-        with pytest.raises(NginxConfigError, match="CA bundle"):
-            render_domain(doc, RenderOptions(listen="8080", ca_bundle=None))
+    def test_an_origin_on_the_nodes_own_listeners_is_refused(self) -> None:
+        own = [Listener.parse("127.0.0.1:9101"), Listener.parse("0.0.0.0:8080")]
+        for address, port in (("127.0.0.1", 9101), ("127.0.0.2", 9101), ("127.0.0.1", 8080), ("::1", 8080)):
+            doc = document("s.example.test", 1, [origin(None, address)], port=port, policy="http")
+            with pytest.raises(ContractError, match=r"origins\[0\].address"):
+                self.record(doc, own=own)
+        elsewhere = document("s.example.test", 1, [origin(None, "192.0.2.1")], port=9101, policy="http")
+        assert self.record(elsewhere, own=own)["o"][0][0]["a"] == "192.0.2.1:9101"
 
 
 def test_the_agent_without_nginx_options_needs_no_nginx(tmp_path: Path) -> None:
@@ -368,3 +398,48 @@ def test_the_agent_without_nginx_options_needs_no_nginx(tmp_path: Path) -> None:
         assert not (tmp_path / "plain" / "nginx").exists()
     finally:
         agent.stop()
+
+
+def test_each_origins_port_follows_the_vendors_rule(edges: list[NginxEdge], upstream: SniOrigin) -> None:
+    """With a protocol policy its port wins; without one, the origin's own port (HTTPS on 443, else HTTP)."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from threading import Thread
+
+    class Plain(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            body = b'{"plain": true}'
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    plain = ThreadingHTTPServer(("127.0.0.1", 0), Plain)
+    Thread(target=plain.serve_forever, daemon=True).start()
+    edge = edges[0]
+    try:
+        policy = document("port-policy.example.test", 1, [origin(NAME_B) | {"port": 1}], port=upstream.port)
+        push_all([edge], policy)
+        assert served(edge, "port-policy.example.test") == (200, "1", NAME_B), "the policy's port, not 1"
+
+        own = document("port-own.example.test", 1, [origin(None) | {"port": plain.server_port}], port=1)
+        own["forward_scheme"]["enabled"] = False
+        push_all([edge], own)
+        response = edge.get("port-own.example.test")
+        assert (response.status_code, response.json()) == (200, {"plain": True}), "HTTP on the origin's port"
+    finally:
+        plain.shutdown()
+        plain.server_close()
+
+
+def test_extra_common_names_are_not_honoured_and_verification_fails_closed(
+    edges: list[NginxEdge], upstream: SniOrigin
+) -> None:
+    """nginx 1.22 checks the origin certificate against the SNI it sends and nothing else (see the report)."""
+    doc = document("cn.example.test", 1, [origin("c.origin.test")], port=upstream.port)
+    doc["verify_origin"]["common_names"] = [NAME_A]
+    push_all([edges[0]], doc)
+    assert served(edges[0], "cn.example.test") == (502, "1", None)
