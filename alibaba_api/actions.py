@@ -23,15 +23,8 @@ from alibaba_api.errors import (
     missing_parameter,
     too_many,
 )
-from alibaba_api.functions import (
-    FUNCTIONS,
-    FUNCTIONS_BY_CODE,
-    Config,
-    Function,
-    function_named,
-    parse_config_id,
-    parse_functions,
-)
+from alibaba_api.function_base import Config, Function, parse_config_id
+from alibaba_api.functions import FUNCTIONS, FUNCTIONS_BY_CODE, function_named, parse_functions
 from alibaba_api.selectors import api_domains, domain_configs_state, domain_state, ordered_origins
 from domains.models import BusinessType, Coverage, Domain, DomainStatus, Origin, Product
 from domains.selectors import domains_matching

@@ -1,34 +1,37 @@
 """The configuration functions of the API, mapped onto the back-to-origin services (ALIBABA_API.md).
 
-Each function parses its `functionArgs`, applies them through `origin_fetch.services` (so the shared
-validation, the operation log and delivery all apply), describes the current state as arguments, and resets
-itself to the default. ConfigIds are derived from the domain (and the origin, for `origin_sni`), so they are
-stable without being stored: `(domain id << 28) | (origin tag << 4) | function code`.
-"""
+Each parses its `functionArgs`, applies them through `origin_fetch.services` (so the shared validation, the
+operation log and delivery all apply), describes the current state as arguments, and resets itself to the
+default. ConfigIds and the base class are in `alibaba_api.function_base`."""
 
 from __future__ import annotations
 
 import json
-import zlib
-from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-from django.core.exceptions import ValidationError
+from typing import Any
 
 from accounts.audit import ChangeContext
 from alibaba_api.errors import (
-    ApiError,
     arg_value_malformed,
     function_arg_error,
     function_not_supported,
     functions_malformed,
     missing_parameter,
-    validation_messages,
 )
-from domains.models import Domain, Origin, OriginFetchSettings, ProtocolPolicy
+from alibaba_api.function_base import (
+    DEFAULT_HTTP_PORT,
+    DEFAULT_HTTPS_PORT,
+    DEFAULT_POLICY,
+    Config,
+    DomainState,
+    Function,
+    on_off,
+    origin_tag,
+    parse_config_id,
+    text_arg,
+)
+from domains.models import Domain, Origin, ProtocolPolicy
 from origin_fetch.services import (
-    DomainValidationError,
     origin_host_update,
     origin_host_update_many,
     origin_protocol_update,
@@ -39,142 +42,6 @@ from origin_fetch.services import (
     origin_verification_update,
     origin_verification_update_many,
 )
-
-_CODE_BITS = 4
-_TAG_BITS = 24
-_DOMAIN_SHIFT = _CODE_BITS + _TAG_BITS
-_TAG_MASK = (1 << _TAG_BITS) - 1
-_CODE_MASK = (1 << _CODE_BITS) - 1
-
-DEFAULT_POLICY = ProtocolPolicy.HTTP
-DEFAULT_HTTP_PORT = 80
-DEFAULT_HTTPS_PORT = 443
-
-
-def origin_tag(origin: Origin) -> int:
-    """A 24-bit tag of an origin's address and port: the same origin keeps it across re-creation."""
-    return zlib.crc32(f"{origin.address.lower()}:{origin.port}".encode()) & _TAG_MASK
-
-
-def make_config_id(domain_pk: int, code: int, tag: int = 0) -> int:
-    return (domain_pk << _DOMAIN_SHIFT) | (tag << _CODE_BITS) | code
-
-
-@dataclass(frozen=True)
-class ConfigRef:
-    """What a ConfigId designates: a domain, a function code and, for per-origin functions, an origin tag."""
-
-    domain_pk: int
-    code: int
-    tag: int
-
-
-def parse_config_id(value: str) -> ConfigRef | None:
-    text = value.strip()
-    if not text.isdigit() or len(text) > 19:
-        return None
-    number = int(text)
-    return ConfigRef(number >> _DOMAIN_SHIFT, number & _CODE_MASK, (number >> _CODE_BITS) & _TAG_MASK)
-
-
-@dataclass(frozen=True)
-class DomainState:
-    """A domain with its back-to-origin settings and origins, as read for Describe."""
-
-    domain: Domain
-    settings: OriginFetchSettings
-    origins: list[Origin]
-
-
-@dataclass(frozen=True)
-class Config:
-    """One configuration of a domain as Describe shows it."""
-
-    function: str
-    config_id: int
-    args: list[tuple[str, str]]
-
-
-def _on_off(value: bool) -> str:
-    return "on" if value else "off"
-
-
-def _text(args: dict[str, str], name: str) -> str:
-    return (args.get(name) or "").strip()
-
-
-class Function:
-    """One configurable function; subclasses define the arguments and the service calls."""
-
-    name: ClassVar[str]
-    code: ClassVar[int]
-    arg_names: ClassVar[tuple[str, ...]]
-    # Service error fields -> the argument the message is about; None is for field-less errors.
-    error_args: ClassVar[dict[str | None, str]]
-    per_origin: ClassVar[bool] = False
-    # `apply_many` writes all the domains in one transaction of the service (else: one call per domain).
-    batched: ClassVar[bool] = False
-    # Resets run in this order, so that turning Origin SNI off comes before a protocol change it would block.
-    reset_order: ClassVar[int] = 50
-
-    def parse(self, args: dict[str, str]) -> Any:
-        raise NotImplementedError
-
-    def apply(
-        self, domain: Domain, parsed: Any, context: ChangeContext, *, tag: int | None = None
-    ) -> list[int]:
-        """Write the parsed arguments; return the ConfigIds written. Raises ApiError, nothing saved."""
-        return self.apply_many([domain], parsed, context, tag=tag)[domain.pk]
-
-    def apply_many(
-        self, domains: list[Domain], parsed: Any, context: ChangeContext, *, tag: int | None = None
-    ) -> dict[int, list[int]]:
-        """`apply` to several domains: all of them or none. Returns the ConfigIds written per domain id.
-
-        Functions of the domain-wide settings write all the domains in one batch of the service.
-        """
-        return {domain.pk: self.apply(domain, parsed, context, tag=tag) for domain in domains}
-
-    def describe(self, state: DomainState, *, include_default: bool) -> list[Config]:
-        raise NotImplementedError
-
-    def reset(self, domain: Domain, context: ChangeContext, *, tag: int | None = None) -> None:
-        raise NotImplementedError
-
-    def config_id(self, domain: Domain, origin: Origin | None = None) -> int:
-        return make_config_id(domain.pk, self.code, origin_tag(origin) if origin is not None else 0)
-
-    def switch(self, args: dict[str, str], name: str, *, default: bool | None = None) -> bool:
-        value = _text(args, name).lower()
-        if not value:
-            if default is None:
-                raise function_arg_error(self.name, f"the argument {name} is required: on or off.")
-            return default
-        if value not in ("on", "off"):
-            raise arg_value_malformed(self.name, name, f"use on or off, not {args[name]!r}.")
-        return value == "on"
-
-    def call(self, domain: Domain, write: Callable[[], object]) -> None:
-        """Run a service write, turning its ValidationError into the vendor error naming the argument."""
-        try:
-            write()
-        except DomainValidationError as exc:
-            raise self.refusal(exc, exc.domain) from None
-        except ValidationError as exc:
-            raise self.refusal(exc, domain) from None
-
-    def call_many(self, domains: list[Domain], write: Callable[[], object]) -> dict[int, list[int]]:
-        """Run a batch service write; return each domain's ConfigId. The error names the domain refused."""
-        self.call(domains[0], write)
-        return {domain.pk: [self.config_id(domain)] for domain in domains}
-
-    def refusal(self, exc: ValidationError, domain: Domain) -> ApiError:
-        messages = validation_messages(exc)
-        field = messages[0][0]
-        arg = self.error_args.get(field) or self.error_args.get(None) or self.arg_names[0]
-        return arg_value_malformed(
-            self.name, arg, " ".join(message for _, message in messages), domain=domain.name
-        )
 
 
 @dataclass(frozen=True)
@@ -192,7 +59,7 @@ class HttpsOriginSni(Function):
     reset_order = 10
 
     def parse(self, args: dict[str, str]) -> OriginSniArgs:
-        return OriginSniArgs(enabled=self.switch(args, "enabled"), name=_text(args, "https_origin_sni"))
+        return OriginSniArgs(enabled=self.switch(args, "enabled"), name=text_arg(args, "https_origin_sni"))
 
     def apply_many(
         self, domains: list[Domain], parsed: OriginSniArgs, context: ChangeContext, *, tag: int | None = None
@@ -208,7 +75,7 @@ class HttpsOriginSni(Function):
         settings = state.settings
         if not (settings.sni_enabled or include_default):
             return []
-        args = [("enabled", _on_off(settings.sni_enabled)), ("https_origin_sni", settings.sni_name)]
+        args = [("enabled", on_off(settings.sni_enabled)), ("https_origin_sni", settings.sni_name)]
         return [Config(self.name, self.config_id(state.domain), args)]
 
     def reset(self, domain: Domain, context: ChangeContext, *, tag: int | None = None) -> None:
@@ -239,7 +106,7 @@ class ForwardScheme(Function):
         enabled = self.switch(args, "enable")
         if not enabled:
             return ForwardSchemeArgs(False, DEFAULT_POLICY, (DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT))
-        policy = _text(args, "scheme_origin").lower()
+        policy = text_arg(args, "scheme_origin").lower()
         if not policy:
             raise function_arg_error(
                 self.name, "the argument scheme_origin is required: http, https or follow."
@@ -248,7 +115,7 @@ class ForwardScheme(Function):
             raise arg_value_malformed(
                 self.name, "scheme_origin", f"use http, https or follow, not {args['scheme_origin']!r}."
             )
-        return ForwardSchemeArgs(True, policy, self._ports(policy, _text(args, "scheme_origin_port")))
+        return ForwardSchemeArgs(True, policy, self._ports(policy, text_arg(args, "scheme_origin_port")))
 
     def _ports(self, policy: str, raw: str) -> tuple[int | None, int | None]:
         if not raw:
@@ -303,7 +170,7 @@ class ForwardScheme(Function):
         else:
             port = str(s.https_port if s.forward_scheme == ProtocolPolicy.HTTPS else s.http_port)
         args = [
-            ("enable", _on_off(configured)),
+            ("enable", on_off(configured)),
             ("scheme_origin", s.forward_scheme),
             ("scheme_origin_port", port),
         ]
@@ -330,7 +197,7 @@ class SetReqHostHeader(Function):
     batched = True
 
     def parse(self, args: dict[str, str]) -> str:
-        host = _text(args, "domain_name")
+        host = text_arg(args, "domain_name")
         if not host:
             raise function_arg_error(
                 self.name, "the argument domain_name (the origin Host header) is required."
@@ -368,7 +235,7 @@ class OriginCertificateVerification(Function):
     batched = True
 
     def parse(self, args: dict[str, str]) -> VerificationArgs:
-        return VerificationArgs(self.switch(args, "enabled"), _text(args, "common_name_whitelist"))
+        return VerificationArgs(self.switch(args, "enabled"), text_arg(args, "common_name_whitelist"))
 
     def apply_many(
         self,
@@ -390,7 +257,7 @@ class OriginCertificateVerification(Function):
         if not (s.verify_origin_cert or s.verify_common_names or include_default):
             return []
         args = [
-            ("enabled", _on_off(s.verify_origin_cert)),
+            ("enabled", on_off(s.verify_origin_cert)),
             ("common_name_whitelist", ",".join(s.verify_common_names)),
         ]
         return [Config(self.name, self.config_id(state.domain), args)]
@@ -418,7 +285,7 @@ class PerOriginSni(Function):
     per_origin = True
 
     def parse(self, args: dict[str, str]) -> PerOriginSniArgs:
-        sni_host = _text(args, "sni_host")
+        sni_host = text_arg(args, "sni_host")
         if not sni_host:
             raise function_arg_error(
                 self.name,
@@ -431,7 +298,7 @@ class PerOriginSni(Function):
                 "only on is supported: edge nodes keep one connection pool per origin and SNI, "
                 "so a reused connection always carries its SNI.",
             )
-        return PerOriginSniArgs(origin=_text(args, "origin").lower().rstrip("."), sni_host=sni_host)
+        return PerOriginSniArgs(origin=text_arg(args, "origin").lower().rstrip("."), sni_host=sni_host)
 
     def targets(self, domain: Domain, origin: str, tag: int | None) -> list[Origin]:
         origins = list(domain.origins.order_by("priority", "id"))

@@ -66,7 +66,7 @@ def effective_sni_of(origin: Origin) -> tuple[str | None, str]:
         origin=origin,
         sni_enabled=settings.sni_enabled,
         sni_name=settings.sni_name,
-        origin_host=settings.origin_host or origin.domain.name,
+        origin_host=settings.effective_origin_host,
     )
     return sni.name, sni.source
 
@@ -327,7 +327,7 @@ def origin_sni_values(settings: OriginFetchSettings) -> dict[str, Any]:
         "warnings": origin_sni_warnings(
             enabled=settings.sni_enabled,
             name=settings.sni_name,
-            origin_host=settings.origin_host or settings.domain.name,
+            origin_host=settings.effective_origin_host,
         ),
     }
 

@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.audit import ChangeContext
+from domains.forms import DomainDeleteForm, OriginForm
 from domains.models import Domain, Origin
-from domains.origin_forms import DomainDeleteForm, OriginForm
 from domains.selectors import get_domain_for_user
 from domains.services import (
     domain_delete,

@@ -1,18 +1,22 @@
 """The domain config document: what an edge node needs to fetch from a domain's origins.
 
-`compile_domain_config` is the one function that turns the models into the document; the agent reads
-nothing else. The document is a typed dataclass; `as_dict()` is its wire form.
+`compile_domain_config` is the one function that turns the models into the document, an instance of the wire
+contract that the agents apply (`edge_agent.contract`: the one definition of the document, shared by both
+sides). `domain_document_check` holds a compiled document against that contract before it is published, so
+a value the edge could not serve is refused at the console, with the rule, on every path.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
 
 from domains.models import FOLLOW_HOST, FOLLOW_ORIGIN, Domain, DomainStatus, Origin, OriginType
 from domains.selectors import settings_of
-
-SCHEMA_VERSION = 1
+from edge_agent import contract
 
 
 @dataclass(frozen=True)
@@ -21,53 +25,6 @@ class EffectiveSni:
 
     name: str | None
     source: str  # "origin" | "origin_address" | "origin_host" | "domain" | "oss" | "none"
-
-
-@dataclass(frozen=True)
-class OriginDoc:
-    type: str
-    address: str
-    port: int
-    priority: int
-    weight: int
-    sni: str | None
-    sni_source: str
-
-
-@dataclass(frozen=True)
-class ForwardScheme:
-    policy: str
-    http_port: int
-    https_port: int
-
-
-@dataclass(frozen=True)
-class OriginSniDoc:
-    enabled: bool
-    name: str
-
-
-@dataclass(frozen=True)
-class VerifyOriginDoc:
-    enabled: bool
-    common_names: list[str] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class DomainConfig:
-    domain: str
-    revision: int
-    product: str
-    enabled: bool
-    origins: list[OriginDoc]
-    forward_scheme: ForwardScheme
-    origin_host: str
-    origin_sni: OriginSniDoc
-    verify_origin: VerifyOriginDoc
-    schema: int = SCHEMA_VERSION
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def effective_sni(*, origin: Origin, sni_enabled: bool, sni_name: str, origin_host: str) -> EffectiveSni:
@@ -87,22 +44,9 @@ def effective_sni(*, origin: Origin, sni_enabled: bool, sni_name: str, origin_ho
     return EffectiveSni(None, "none")
 
 
-@dataclass(frozen=True)
-class Tombstone:
-    """What a deleted domain becomes: the edge drops it, and no older revision can bring it back."""
-
-    domain: str
-    revision: int
-    deleted: bool = True
-    schema: int = SCHEMA_VERSION
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-def compile_domain_config(domain: Domain, *, revision: int) -> DomainConfig | Tombstone:
+def compile_domain_config(domain: Domain, *, revision: int) -> contract.Document:
     if domain.deleted_at is not None:
-        return Tombstone(domain=domain.name, revision=revision)
+        return contract.Tombstone(domain=domain.name, revision=revision)
     settings = settings_of(domain)
     origin_host = settings.effective_origin_host
     origins = []
@@ -116,7 +60,7 @@ def compile_domain_config(domain: Domain, *, revision: int) -> DomainConfig | To
             origin_host=origin_host,
         )
         origins.append(
-            OriginDoc(
+            contract.Origin(
                 type=origin.type,
                 address=origin.address,
                 port=origin.port,
@@ -126,21 +70,41 @@ def compile_domain_config(domain: Domain, *, revision: int) -> DomainConfig | To
                 sni_source=sni.source,
             )
         )
-    return DomainConfig(
+    return contract.DomainDocument(
         domain=domain.name,
         revision=revision,
         product=domain.product,
         enabled=domain.status != DomainStatus.OFFLINE,
-        origins=origins,
-        forward_scheme=ForwardScheme(
+        origins=tuple(origins),
+        forward_scheme=contract.ForwardScheme(
             policy=settings.forward_scheme, http_port=settings.http_port, https_port=settings.https_port
         ),
         origin_host=origin_host,
-        origin_sni=OriginSniDoc(enabled=settings.sni_enabled, name=settings.sni_name),
-        verify_origin=VerifyOriginDoc(
-            enabled=settings.verify_origin_cert, common_names=list(settings.verify_common_names)
+        origin_sni=contract.OriginSni(enabled=settings.sni_enabled, name=settings.sni_name),
+        verify_origin=contract.VerifyOrigin(
+            enabled=settings.verify_origin_cert, common_names=tuple(settings.verify_common_names)
         ),
     )
+
+
+UNSERVABLE = _("The edge nodes cannot serve this configuration of %(domain)s: %(field)s %(rule)s.")
+
+
+def domain_document_check(document: dict[str, Any]) -> None:
+    """Hold a compiled document against the wire contract, as every agent will on receipt.
+
+    The console's own rules refuse bad input first, each with its message; this is the last guard, for a
+    combination of valid values that the edge still could not serve. ValidationError names the field and
+    the rule, and only this domain's own values.
+    """
+    try:
+        contract.parse(document)
+    except contract.ContractError as exc:
+        raise ValidationError(
+            UNSERVABLE,
+            code="unservable",
+            params={"domain": document.get("domain", ""), "field": exc.field, "rule": exc.rule},
+        ) from None
 
 
 def same_config(a: dict[str, Any], b: dict[str, Any]) -> bool:

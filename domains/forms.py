@@ -5,11 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from domains.models import BusinessType, Coverage, DomainStatus, OriginPriority, OriginType, Product
-from domains.services import MAX_ORIGINS, OriginInput
+from domains.models import (
+    BusinessType,
+    Coverage,
+    Domain,
+    DomainStatus,
+    Origin,
+    OriginPriority,
+    OriginType,
+    Product,
+)
+from domains.services import MAX_ORIGINS, OriginInput, origin_fingerprint
+from domains.validators import validate_origin
 
 PAGE_SIZES = (20, 50, 100)
 # The choices of domains.selectors.SEARCH_LOOKUPS and LIST_ORDERINGS, with their labels.
@@ -57,7 +68,7 @@ class DomainFilterForm(forms.Form):
 
 
 class DomainAddForm(forms.Form):
-    """Add Domain Name: the domain's own fields. Its origins are `OriginRowForm`s."""
+    """Add Domain Name: the domain's own fields. Its origins are `OriginForm`s."""
 
     name = forms.CharField(
         label=_("Domain name"),
@@ -84,36 +95,6 @@ class DomainAddForm(forms.Form):
         field.initial = types[0].value
 
 
-class OriginRowForm(forms.Form):
-    """One origin of Add Domain Name."""
-
-    type = forms.ChoiceField(label=_("Origin type"), choices=OriginType.choices, initial=OriginType.IPADDR)
-    address = forms.CharField(
-        label=_("Origin address"),
-        max_length=300,
-        error_messages={"required": _("Enter the origin's address.")},
-    )
-    port = forms.IntegerField(
-        label=_("Port"), initial=80, error_messages={"required": _("The port must be between 1 and 65535.")}
-    )
-    priority = forms.TypedChoiceField(
-        label=_("Priority"), choices=OriginPriority.choices, coerce=int, initial=OriginPriority.PRIMARY
-    )
-    weight = forms.IntegerField(
-        label=_("Weight"), initial=10, error_messages={"required": _("The weight must be between 1 and 100.")}
-    )
-
-    def origin(self) -> OriginInput:
-        data = self.cleaned_data
-        return OriginInput(
-            type=data["type"],
-            address=data["address"],
-            port=data["port"],
-            priority=data["priority"],
-            weight=data["weight"],
-        )
-
-
 ORIGIN_PREFIX = "origin"
 ORIGIN_FIELDS = ("type", "address", "port", "priority", "weight")
 
@@ -126,14 +107,17 @@ def origin_count(data: QueryDict) -> int:
     return max(1, min(count, MAX_ORIGINS))
 
 
-def origin_rows(data: QueryDict | None) -> list[OriginRowForm]:
+def origin_rows(data: QueryDict | None) -> list[OriginForm]:
     """The origin rows of Add Domain Name: one empty row, or the submitted rows bound to `data`."""
     if data is None:
-        return [OriginRowForm(prefix=f"{ORIGIN_PREFIX}-0")]
-    return [OriginRowForm(data, prefix=f"{ORIGIN_PREFIX}-{index}") for index in range(origin_count(data))]
+        return [OriginForm(prefix=f"{ORIGIN_PREFIX}-0", in_row=True)]
+    return [
+        OriginForm(data, prefix=f"{ORIGIN_PREFIX}-{index}", in_row=True)
+        for index in range(origin_count(data))
+    ]
 
 
-def origin_rows_redrawn(data: QueryDict, *, add: bool, remove: int | None) -> list[OriginRowForm]:
+def origin_rows_redrawn(data: QueryDict, *, add: bool, remove: int | None) -> list[OriginForm]:
     """The rows as typed, with one added or one removed: unbound (this is not a submission, so no errors)."""
     typed = [
         {field: data.get(f"{ORIGIN_PREFIX}-{index}-{field}", "") for field in ORIGIN_FIELDS}
@@ -143,6 +127,120 @@ def origin_rows_redrawn(data: QueryDict, *, add: bool, remove: int | None) -> li
     if (add and len(typed) < MAX_ORIGINS) or not typed:
         typed.append({})
     return [
-        OriginRowForm(initial=values or None, prefix=f"{ORIGIN_PREFIX}-{index}")
+        OriginForm(initial=values or None, prefix=f"{ORIGIN_PREFIX}-{index}", in_row=True)
         for index, values in enumerate(typed)
     ]
+
+
+class OriginForm(forms.Form):
+    """One origin: type, address, port, priority and weight (an Add Domain Name row, or the origin dialog)."""
+
+    type = forms.ChoiceField(label=_("Type"), choices=OriginType.choices)
+    address = forms.CharField(
+        label=_("Address"),
+        max_length=300,
+        help_text=_("An IP address, a domain name, or the domain name of an OSS bucket."),
+        error_messages={"required": _("Enter the origin's address.")},
+    )
+    port = forms.IntegerField(
+        label=_("Port"),
+        min_value=1,
+        max_value=65535,
+        error_messages={
+            "required": _("The port must be between 1 and 65535."),
+            "min_value": _("The port must be between 1 and 65535."),
+            "max_value": _("The port must be between 1 and 65535."),
+            "invalid": _("The port must be between 1 and 65535."),
+        },
+    )
+    priority = forms.TypedChoiceField(
+        label=_("Priority"), choices=OriginPriority.choices, coerce=int, widget=forms.RadioSelect
+    )
+    weight = forms.IntegerField(
+        label=_("Weight"),
+        min_value=1,
+        max_value=100,
+        help_text=_("1-100: origins of the same priority share requests in proportion to their weight."),
+        error_messages={
+            "required": _("The weight must be between 1 and 100."),
+            "min_value": _("The weight must be between 1 and 100."),
+            "max_value": _("The weight must be between 1 and 100."),
+            "invalid": _("The weight must be between 1 and 100."),
+        },
+    )
+
+    # The origin as the dialog showed it (origin_fingerprint): a save over someone else's change is refused.
+    fingerprint = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+
+    def __init__(self, *args: Any, origin: Origin | None = None, in_row: bool = False, **kwargs: Any) -> None:
+        if origin is not None:
+            initial = {
+                "type": origin.type,
+                "address": origin.address,
+                "port": origin.port,
+                "priority": origin.priority,
+                "weight": origin.weight,
+                "fingerprint": origin_fingerprint(origin),
+            }
+        else:
+            initial = {
+                "type": OriginType.IPADDR,
+                "port": 80,
+                "priority": OriginPriority.PRIMARY,
+                "weight": 10,
+            }
+        kwargs.setdefault("initial", initial)
+        super().__init__(*args, **kwargs)
+        if origin is None:
+            del self.fields["fingerprint"]
+        if in_row:  # a row of Add Domain Name, whose labels say "Origin type of origin 2"
+            self.fields["type"].label = _("Origin type")
+            self.fields["address"].label = _("Origin address")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if {"type", "address"} & set(self.errors):
+            return cleaned
+        try:
+            values = validate_origin(
+                type=cleaned["type"],
+                address=cleaned["address"],
+                port=cleaned.get("port", 80),
+                priority=cleaned.get("priority", OriginPriority.PRIMARY),
+                weight=cleaned.get("weight", 10),
+            )
+        except ValidationError as exc:
+            for field, errors in exc.error_dict.items():
+                if field not in self.errors:
+                    self.add_error(field if field in self.fields else None, errors)
+        else:
+            cleaned["address"] = values["address"]
+        return cleaned
+
+    def origin_input(self) -> OriginInput:
+        data = self.cleaned_data
+        return OriginInput(
+            type=data["type"],
+            address=data["address"],
+            port=data["port"],
+            priority=data["priority"],
+            weight=data["weight"],
+        )
+
+
+class DomainDeleteForm(forms.Form):
+    """Deleting a domain asks for its name, so that nobody deletes the wrong one by a slip."""
+
+    confirm_name = forms.CharField(label=_("Enter the domain name to confirm"), max_length=300, strip=True)
+
+    def __init__(self, *args: Any, domain: Domain, **kwargs: Any) -> None:
+        self.domain = domain
+        super().__init__(*args, **kwargs)
+
+    def clean_confirm_name(self) -> str:
+        value: str = self.cleaned_data["confirm_name"]
+        if value.lower() != self.domain.name:
+            raise ValidationError(
+                _("Enter %(name)s exactly to delete it."), code="mismatch", params={"name": self.domain.name}
+            )
+        return value

@@ -16,7 +16,7 @@ from django.db.models import F, prefetch_related_objects
 from django.utils import timezone
 
 from accounts.audit import ChangeContext
-from domains.documents import compile_domain_config, same_config
+from domains.documents import compile_domain_config, domain_document_check, same_config
 from domains.models import Domain, DomainStatus
 from domains.selectors import settings_of
 from edge.models import ConfigRevision
@@ -87,6 +87,7 @@ def domain_config_publish_many(
     for domain in domains:
         number = domain.config_revision + 1
         document = compile_domain_config(domain, revision=number).as_dict()
+        domain_document_check(document)
         previous = latest.get(domain.pk)
         result[domain.pk] = None
         if previous is not None and same_config(previous, document):

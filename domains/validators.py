@@ -204,7 +204,17 @@ def validate_origin(*, type: str, address: str, port: int, priority: int, weight
     elif type == OriginType.IPADDR:
         address_value = (address or "").strip()
         try:
-            cleaned["address"] = str(ipaddress.ip_address(address_value))
+            parsed = ipaddress.ip_address(address_value)
+            if getattr(parsed, "scope_id", None) is not None:
+                # A zone id names an interface of one machine: it means nothing to an edge node.
+                errors.setdefault("address", []).append(
+                    _error(
+                        _("Remove the zone “%%%(zone)s”: enter the IPv6 address without an interface."),
+                        "ip_zone",
+                        zone=parsed.scope_id,
+                    )
+                )
+            cleaned["address"] = str(parsed)
         except ValueError:
             errors.setdefault("address", []).append(
                 _error(

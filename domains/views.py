@@ -16,7 +16,7 @@ from accounts.access import account_for_user_rw
 from accounts.audit import ChangeContext
 from accounts.operation_log import LOG_PAGE_SIZE, operation_rows
 from accounts.selectors import operations_for_user
-from domains.forms import DomainAddForm, DomainFilterForm, OriginRowForm, origin_rows, origin_rows_redrawn
+from domains.forms import DomainAddForm, DomainFilterForm, OriginForm, origin_rows, origin_rows_redrawn
 from domains.models import DomainStatus, Product
 from domains.selectors import DomainPaginator, domain_list_for_user, get_domain_for_user
 from domains.services import domain_create
@@ -97,7 +97,7 @@ def domain_add(request: HttpRequest, product: str) -> HttpResponse:
                 business_type=form.cleaned_data["business_type"],
                 coverage=form.cleaned_data["coverage"],
                 description=form.cleaned_data["description"],
-                origins=[row.origin() for row in rows],
+                origins=[row.origin_input() for row in rows],
                 context=ChangeContext.from_request(request),
             )
         except ValidationError as exc:
@@ -115,7 +115,7 @@ def _int_or_none(value: str | None) -> int | None:
         return None
 
 
-def _add_service_errors(form: DomainAddForm, rows: list[OriginRowForm], exc: ValidationError) -> list[str]:
+def _add_service_errors(form: DomainAddForm, rows: list[OriginForm], exc: ValidationError) -> list[str]:
     """Put each error of `domain_create` next to its field (`origins.2.port` goes to the third row's port);
     returns the errors about the origins as a whole (none given, too many), shown above the rows."""
     about_origins: list[str] = []

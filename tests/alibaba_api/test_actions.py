@@ -7,7 +7,7 @@ import json
 import pytest
 
 from accounts.models import OperationLog, Source
-from alibaba_api.functions import parse_config_id
+from alibaba_api.function_base import parse_config_id
 from domains.models import DomainStatus, OriginFetchSettings, OriginType, ProtocolPolicy
 from edge.models import Deployment, DeploymentStatus
 from tests import factories

@@ -71,3 +71,15 @@ def test_a_cycle_between_the_modules_of_an_app_breaks_the_contract(tmp_path):
     result = _lint(tree)
     assert result.returncode != 0
     assert "No import cycles between the modules of an app BROKEN" in result.stdout
+
+
+def test_no_module_of_the_application_is_over_450_lines():
+    too_long = {}
+    for package in _packages():
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" in path.parts:
+                continue
+            lines = len(path.read_text().splitlines())
+            if lines > 450:
+                too_long[str(path.relative_to(ROOT))] = lines
+    assert too_long == {}, "split these by job"
