@@ -48,16 +48,7 @@ def _status(total: int, applied: int, failed: int) -> str:
     return CONFIG_SUCCESS
 
 
-_SETTINGS_FIELDS = (
-    "forward_scheme",
-    "http_port",
-    "https_port",
-    "origin_host",
-    "sni_enabled",
-    "sni_name",
-    "verify_origin_cert",
-    "verify_common_names",
-)
+_SETTINGS_FIELDS = OriginFetchSettings.VALUE_FIELDS
 _COUNT_MASK = (1 << 20) - 1
 _ORIGIN_FIELDS = ("id", "type", "address", "port", "priority", "weight", "enabled", "sni_host")
 

@@ -171,6 +171,18 @@ class OriginFetchSettings(models.Model):
     verify_common_names = models.JSONField(_("extra acceptable common names"), default=list, blank=True)
     # Optimistic concurrency: every save increments it; a save based on an older version is refused.
     version = models.PositiveIntegerField(default=1)
+
+    # The fields that hold the settings themselves: what a revision's snapshot keeps, what Describe reads.
+    VALUE_FIELDS = (
+        "forward_scheme",
+        "http_port",
+        "https_port",
+        "origin_host",
+        "sni_enabled",
+        "sni_name",
+        "verify_origin_cert",
+        "verify_common_names",
+    )
     modified_at = models.DateTimeField(_("modified at"), auto_now=True)
 
     class Meta:

@@ -17,22 +17,12 @@ from django.utils import timezone
 
 from accounts.audit import ChangeContext
 from domains.documents import compile_domain_config, domain_document_check, same_config
-from domains.models import Domain, DomainStatus
+from domains.models import Domain, DomainStatus, OriginFetchSettings
 from domains.selectors import settings_of
 from edge.models import ConfigRevision
 from edge.publish import NewRevision, latest_documents, revisions_publish
 from edge.signals import DeliveryState
 
-SNAPSHOT_SETTINGS = (
-    "forward_scheme",
-    "http_port",
-    "https_port",
-    "origin_host",
-    "sni_enabled",
-    "sni_name",
-    "verify_origin_cert",
-    "verify_common_names",
-)
 SNAPSHOT_ORIGIN = ("type", "address", "port", "priority", "weight", "enabled", "sni_host")
 
 
@@ -44,7 +34,7 @@ def domain_snapshot(domain: Domain) -> dict[str, Any]:
     settings_row = settings_of(domain)
     return {
         "enabled": domain.status != DomainStatus.OFFLINE,
-        "settings": {field: getattr(settings_row, field) for field in SNAPSHOT_SETTINGS},
+        "settings": {field: getattr(settings_row, field) for field in OriginFetchSettings.VALUE_FIELDS},
         "origins": [
             {field: getattr(origin, field) for field in SNAPSHOT_ORIGIN}
             for origin in sorted(domain.origins.all(), key=lambda origin: origin.pk)
