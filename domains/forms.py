@@ -135,7 +135,7 @@ def origin_rows_redrawn(data: QueryDict, *, add: bool, remove: int | None) -> li
 class OriginForm(forms.Form):
     """One origin: type, address, port, priority and weight (an Add Domain Name row, or the origin dialog)."""
 
-    type = forms.ChoiceField(label=_("Type"), choices=OriginType.choices)
+    type = forms.ChoiceField(label=_("Type"), choices=OriginType.choices, initial=OriginType.IPADDR)
     address = forms.CharField(
         label=_("Address"),
         max_length=300,
@@ -144,6 +144,7 @@ class OriginForm(forms.Form):
     )
     port = forms.IntegerField(
         label=_("Port"),
+        initial=80,
         min_value=1,
         max_value=65535,
         error_messages={
@@ -154,10 +155,15 @@ class OriginForm(forms.Form):
         },
     )
     priority = forms.TypedChoiceField(
-        label=_("Priority"), choices=OriginPriority.choices, coerce=int, widget=forms.RadioSelect
+        label=_("Priority"),
+        choices=OriginPriority.choices,
+        coerce=int,
+        initial=OriginPriority.PRIMARY,
+        widget=forms.RadioSelect,
     )
     weight = forms.IntegerField(
         label=_("Weight"),
+        initial=10,
         min_value=1,
         max_value=100,
         help_text=_("1-100: origins of the same priority share requests in proportion to their weight."),
@@ -174,28 +180,24 @@ class OriginForm(forms.Form):
 
     def __init__(self, *args: Any, origin: Origin | None = None, in_row: bool = False, **kwargs: Any) -> None:
         if origin is not None:
-            initial = {
-                "type": origin.type,
-                "address": origin.address,
-                "port": origin.port,
-                "priority": origin.priority,
-                "weight": origin.weight,
-                "fingerprint": origin_fingerprint(origin),
-            }
-        else:
-            initial = {
-                "type": OriginType.IPADDR,
-                "port": 80,
-                "priority": OriginPriority.PRIMARY,
-                "weight": 10,
-            }
-        kwargs.setdefault("initial", initial)
+            kwargs.setdefault(
+                "initial",
+                {
+                    "type": origin.type,
+                    "address": origin.address,
+                    "port": origin.port,
+                    "priority": origin.priority,
+                    "weight": origin.weight,
+                    "fingerprint": origin_fingerprint(origin),
+                },
+            )
         super().__init__(*args, **kwargs)
         if origin is None:
             del self.fields["fingerprint"]
-        if in_row:  # a row of Add Domain Name, whose labels say "Origin type of origin 2"
+        if in_row:  # a row of Add Domain Name: labels say "Origin type of origin 2", priority is a list
             self.fields["type"].label = _("Origin type")
             self.fields["address"].label = _("Origin address")
+            self.fields["priority"].widget = forms.Select(choices=OriginPriority.choices)
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
