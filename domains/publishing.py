@@ -24,6 +24,7 @@ from edge.publish import NewRevision, latest_documents, revisions_publish
 from edge.signals import DeliveryState
 
 SNAPSHOT_SETTINGS = (
+    "forward_scheme_enabled",
     "forward_scheme",
     "http_port",
     "https_port",
@@ -31,7 +32,6 @@ SNAPSHOT_SETTINGS = (
     "sni_enabled",
     "sni_name",
     "verify_origin_cert",
-    "verify_common_names",
 )
 SNAPSHOT_ORIGIN = ("type", "address", "port", "priority", "weight", "enabled", "sni_host")
 
