@@ -48,6 +48,7 @@ def sni_allowed(
 ) -> bool:
     """Rule 6: SNI applies only when back-to-origin uses HTTPS on port 443 (with the protocol policy off:
     to the origins on port 443, of which `origin_ports`, the domain's enabled origins' ports, needs one)."""
+    # The HTTP port plays no part: nothing fetched over HTTP carries SNI.
     scheme = ForwardScheme(policy=policy, http_port=80, https_port=https_port, enabled=policy_enabled)
     return sni_reaches_an_origin(scheme=scheme, origin_ports=origin_ports)
 
