@@ -85,7 +85,7 @@ class HttpsOriginSni(Function):
 @dataclass(frozen=True)
 class ForwardSchemeArgs:
     enabled: bool
-    policy: str
+    policy: str | None  # None keeps each domain's own
     ports: tuple[int | None, int | None]
 
 
@@ -97,6 +97,7 @@ class ForwardScheme(Function):
         "forward_scheme": "scheme_origin",
         "http_port": "scheme_origin_port",
         "https_port": "scheme_origin_port",
+        "enabled": "enable",
         None: "scheme_origin",
     }
     batched = True
@@ -104,8 +105,8 @@ class ForwardScheme(Function):
 
     def parse(self, args: dict[str, str]) -> ForwardSchemeArgs:
         enabled = self.switch(args, "enable")
-        if not enabled:
-            return ForwardSchemeArgs(False, DEFAULT_POLICY, (DEFAULT_HTTP_PORT, DEFAULT_HTTPS_PORT))
+        if not enabled:  # no policy: each origin's own port decides; the stored policy is kept for later
+            return ForwardSchemeArgs(False, None, (None, None))
         policy = text_arg(args, "scheme_origin").lower()
         if not policy:
             raise function_arg_error(
@@ -149,6 +150,7 @@ class ForwardScheme(Function):
             domains,
             lambda: origin_protocol_update_many(
                 domains=domains,
+                enabled=parsed.enabled,
                 policy=parsed.policy,
                 http_port=parsed.ports[0],
                 https_port=parsed.ports[1],
@@ -158,7 +160,8 @@ class ForwardScheme(Function):
 
     def describe(self, state: DomainState, *, include_default: bool) -> list[Config]:
         s = state.settings
-        configured = (s.forward_scheme, s.http_port, s.https_port) != (
+        configured = (s.forward_scheme_enabled, s.forward_scheme, s.http_port, s.https_port) != (
+            True,
             DEFAULT_POLICY,
             DEFAULT_HTTP_PORT,
             DEFAULT_HTTPS_PORT,
@@ -170,7 +173,7 @@ class ForwardScheme(Function):
         else:
             port = str(s.https_port if s.forward_scheme == ProtocolPolicy.HTTPS else s.http_port)
         args = [
-            ("enable", on_off(configured)),
+            ("enable", on_off(s.forward_scheme_enabled)),
             ("scheme_origin", s.forward_scheme),
             ("scheme_origin_port", port),
         ]
@@ -254,12 +257,9 @@ class OriginCertificateVerification(Function):
 
     def describe(self, state: DomainState, *, include_default: bool) -> list[Config]:
         s = state.settings
-        if not (s.verify_origin_cert or s.verify_common_names or include_default):
+        if not (s.verify_origin_cert or include_default):
             return []
-        args = [
-            ("enabled", on_off(s.verify_origin_cert)),
-            ("common_name_whitelist", ",".join(s.verify_common_names)),
-        ]
+        args = [("enabled", on_off(s.verify_origin_cert)), ("common_name_whitelist", "")]  # none accepted
         return [Config(self.name, self.config_id(state.domain), args)]
 
     def reset(self, domain: Domain, context: ChangeContext, *, tag: int | None = None) -> None:

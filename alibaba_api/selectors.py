@@ -7,7 +7,6 @@ any node's delivery gave up, `configuring` while any node is pending, `success` 
 
 from __future__ import annotations
 
-import json
 from functools import cache
 
 from django.contrib.auth.models import AbstractBaseUser
@@ -119,10 +118,8 @@ def domain_configs_state(*, account_id: int, product: str, name: str) -> tuple[D
     values = dict(zip(_SETTINGS_FIELDS, first[settings_start:origin_start], strict=True))
     row = None
     if first[3] is not None:
-        values["sni_enabled"] = bool(values["sni_enabled"])
-        values["verify_origin_cert"] = bool(values["verify_origin_cert"])
-        names = values["verify_common_names"]
-        values["verify_common_names"] = json.loads(names) if isinstance(names, str | bytes) else names or []
+        for flag in ("forward_scheme_enabled", "sni_enabled", "verify_origin_cert"):
+            values[flag] = bool(values[flag])
         row = OriginFetchSettings(domain=domain, **values)
     # The settings row as read (or its absence): `settings_of` then answers as for any other domain.
     Domain.origin_fetch.related.set_cached_value(domain, row)  # type: ignore[attr-defined]

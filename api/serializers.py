@@ -14,23 +14,20 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.models import OperationLog
-from domains.documents import effective_sni
+from domains.documents import effective_sni, fetch_of, forward_scheme_of
 from domains.models import (
     BusinessType,
     Coverage,
     Domain,
     DomainStatus,
     Origin,
-    OriginFetchSettings,
     OriginPriority,
     OriginType,
     Product,
-    ProtocolPolicy,
 )
 from domains.selectors import settings_of
 from edge.models import ConfigRevision, DeploymentStatus, EdgeNode
 from origin_fetch.history import document_diff
-from origin_fetch.validators import origin_sni_warnings
 
 SNI_SOURCES = {
     "origin": "the origin's own SNI",
@@ -50,13 +47,35 @@ class DocumentedInteger(serializers.IntegerField):
         self.min_value, self.max_value = minimum, maximum
 
 
-def _port(**kwargs: Any) -> DocumentedInteger:
+def port_field(**kwargs: Any) -> DocumentedInteger:
     return DocumentedInteger(minimum=1, maximum=65535, **kwargs)
 
 
 @extend_schema_field(OpenApiTypes.OBJECT)
 class JsonObject(serializers.JSONField):
     """A JSON object (free-form)."""
+
+
+FETCH_SOURCES = {
+    "policy_http": "the origin protocol policy's HTTP port",
+    "policy_https": "the origin protocol policy's HTTPS port",
+    "policy_follow": "the origin protocol policy's port for the client's protocol",
+    "origin_port": "the origin's own port (the policy is off): HTTPS on 443, HTTP otherwise",
+}
+
+
+class FetchSerializer(serializers.Serializer):
+    scheme = serializers.ChoiceField(choices=["http", "https"])
+    port = serializers.IntegerField()
+
+
+def fetch_values(origin: Origin) -> dict[str, Any]:
+    """How the edge fetches from `origin`: each scheme and port, and why (see FETCH_SOURCES)."""
+    fetch = fetch_of(forward_scheme_of(settings_of(origin.domain)), origin.port)
+    return {
+        "fetch": [{"scheme": scheme, "port": port} for scheme, port in fetch.fetches],
+        "fetch_source": fetch.source,
+    }
 
 
 def effective_sni_of(origin: Origin) -> tuple[str | None, str]:
@@ -79,7 +98,7 @@ class OriginInputSerializer(serializers.Serializer):
     address = serializers.CharField(
         allow_blank=True, help_text="An IP address, or a domain name (for `domain` and `oss` origins)."
     )
-    port = _port(default=80)
+    port = port_field(default=80)
     priority = serializers.ChoiceField(
         choices=OriginPriority.choices, default=OriginPriority.PRIMARY, help_text="20 primary, 30 backup."
     )
@@ -87,6 +106,13 @@ class OriginInputSerializer(serializers.Serializer):
 
 
 class OriginSerializer(serializers.ModelSerializer):
+    fetch = serializers.SerializerMethodField(
+        help_text="The scheme and port the edge fetches from this origin with (two with `follow`: the "
+        "client's protocol decides)."
+    )
+    fetch_source = serializers.SerializerMethodField(
+        help_text="Why: " + "; ".join(f"`{k}` {v}" for k, v in FETCH_SOURCES.items()) + "."
+    )
     effective_sni = serializers.SerializerMethodField(help_text="The SNI the edge sends to this origin.")
     effective_sni_source = serializers.SerializerMethodField(
         help_text="Why: " + "; ".join(f"`{k}` {v}" for k, v in SNI_SOURCES.items()) + "."
@@ -102,11 +128,21 @@ class OriginSerializer(serializers.ModelSerializer):
             "priority",
             "weight",
             "enabled",
+            "fetch",
+            "fetch_source",
             "sni_host",
             "effective_sni",
             "effective_sni_source",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(FetchSerializer(many=True))
+    def get_fetch(self, origin: Origin) -> list[dict[str, Any]]:
+        return fetch_values(origin)["fetch"]  # type: ignore[no-any-return]
+
+    @extend_schema_field(serializers.ChoiceField(choices=list(FETCH_SOURCES)))
+    def get_fetch_source(self, origin: Origin) -> str:
+        return fetch_values(origin)["fetch_source"]  # type: ignore[no-any-return]
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_effective_sni(self, origin: Origin) -> str | None:
@@ -254,112 +290,6 @@ class RevisionDetailSerializer(RevisionSerializer):
     @extend_schema_field(NodeDeploymentSerializer(many=True))
     def get_deployments(self, revision: ConfigRevision) -> list[dict[str, Any]]:
         return NodeDeploymentSerializer(self.context.get("deployments", []), many=True).data
-
-
-# Back-to-origin settings
-
-
-class OriginSniInputSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField(help_text="Origin SNI on or off.")
-    name = serializers.CharField(
-        allow_blank=True,
-        default="",
-        help_text="The SNI: one specific domain name (no wildcard, no IP address). Kept when turned off.",
-    )
-
-
-class OriginSniSerializer(OriginSniInputSerializer):
-    warnings = serializers.ListField(
-        child=serializers.CharField(),
-        read_only=True,
-        help_text="Advice that does not block saving, such as an origin host that differs from the SNI.",
-    )
-
-
-class ProtocolInputSerializer(serializers.Serializer):
-    forward_scheme = serializers.ChoiceField(
-        choices=ProtocolPolicy.choices, help_text="`follow` the client's protocol, or always `http`/`https`."
-    )
-    http_port = _port(default=80)
-    https_port = _port(default=443)
-
-
-class ProtocolSerializer(ProtocolInputSerializer):
-    pass
-
-
-class OriginHostInputSerializer(serializers.Serializer):
-    origin_host = serializers.CharField(
-        allow_blank=True, help_text="The Host header sent to origins; empty for the accelerated domain."
-    )
-
-
-class OriginHostSerializer(OriginHostInputSerializer):
-    effective_origin_host = serializers.CharField(read_only=True)
-
-
-class VerificationInputSerializer(serializers.Serializer):
-    enabled = serializers.BooleanField(help_text="Verify the origin's certificate.")
-    common_names = serializers.ListField(
-        child=serializers.CharField(allow_blank=True),
-        default=list,
-        help_text="Extra acceptable certificate names (wildcards allowed), at most 20.",
-    )
-
-
-class VerificationSerializer(VerificationInputSerializer):
-    pass
-
-
-class OriginFetchSerializer(serializers.Serializer):
-    version = serializers.IntegerField(help_text="Grows on every saved change; the ETag carries it.")
-    modified_at = serializers.DateTimeField(allow_null=True)
-    protocol = ProtocolSerializer()
-    origin_host = OriginHostSerializer()
-    origin_sni = OriginSniSerializer()
-    verification = VerificationSerializer()
-
-
-def origin_sni_values(settings: OriginFetchSettings) -> dict[str, Any]:
-    return {
-        "enabled": settings.sni_enabled,
-        "name": settings.sni_name,
-        "warnings": origin_sni_warnings(
-            enabled=settings.sni_enabled,
-            name=settings.sni_name,
-            origin_host=settings.effective_origin_host,
-        ),
-    }
-
-
-def protocol_values(settings: OriginFetchSettings) -> dict[str, Any]:
-    return {
-        "forward_scheme": settings.forward_scheme,
-        "http_port": settings.http_port,
-        "https_port": settings.https_port,
-    }
-
-
-def origin_host_values(settings: OriginFetchSettings) -> dict[str, Any]:
-    return {
-        "origin_host": settings.origin_host,
-        "effective_origin_host": settings.effective_origin_host,
-    }
-
-
-def verification_values(settings: OriginFetchSettings) -> dict[str, Any]:
-    return {"enabled": settings.verify_origin_cert, "common_names": list(settings.verify_common_names)}
-
-
-def origin_fetch_values(settings: OriginFetchSettings) -> dict[str, Any]:
-    return {
-        "version": settings.version,
-        "modified_at": settings.modified_at,
-        "protocol": protocol_values(settings),
-        "origin_host": origin_host_values(settings),
-        "origin_sni": origin_sni_values(settings),
-        "verification": verification_values(settings),
-    }
 
 
 # Operation log, edge nodes, tokens

@@ -8,13 +8,23 @@ a value the edge could not serve is refused at the console, with the rule, on ev
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from domains.models import FOLLOW_HOST, FOLLOW_ORIGIN, Domain, DomainStatus, Origin, OriginType
+from domains.models import (
+    FOLLOW_HOST,
+    FOLLOW_ORIGIN,
+    Domain,
+    DomainStatus,
+    Origin,
+    OriginFetchSettings,
+    OriginType,
+    ProtocolPolicy,
+)
 from domains.selectors import settings_of
 from edge_agent import contract
 
@@ -42,6 +52,60 @@ def effective_sni(*, origin: Origin, sni_enabled: bool, sni_name: str, origin_ho
         # An OSS endpoint's certificate names the bucket host, which the edge sends by itself.
         return EffectiveSni(origin.address, "oss")
     return EffectiveSni(None, "none")
+
+
+SNI_PORT = 443
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """How an edge fetches from one origin: each (scheme, port) it may use, and why.
+
+    `source`: "policy_http" / "policy_https" (the origin protocol policy's port for its scheme),
+    "policy_follow" (the policy's port for the client's scheme: two fetches) or "origin_port" (no policy: the
+    origin's own).
+    """
+
+    fetches: tuple[tuple[str, int], ...]
+    source: str
+
+    @property
+    def uses_https(self) -> bool:
+        """Whether any fetch is over HTTPS: over HTTP alone, no TLS handshake, hence no SNI."""
+        return any(scheme == "https" for scheme, _port in self.fetches)
+
+    @property
+    def sends_sni(self) -> bool:
+        """Whether any fetch is HTTPS on port 443, where Origin SNI applies (SPEC.md §4.4 rule 6)."""
+        return ("https", SNI_PORT) in self.fetches
+
+
+def forward_scheme_of(settings: OriginFetchSettings) -> contract.ForwardScheme:
+    return contract.ForwardScheme(
+        policy=settings.forward_scheme,
+        http_port=settings.http_port,
+        https_port=settings.https_port,
+        enabled=settings.forward_scheme_enabled,
+    )
+
+
+def fetch_of(scheme: contract.ForwardScheme, origin_port: int) -> Fetch:
+    """The vendor's rule, as the edge applies it (`edge_agent.contract.ForwardScheme.fetch`): with the origin
+    protocol policy on, its port for the scheme wins and the origin's own port is ignored; with it off, the
+    origin's own port is used, over HTTPS when it is 443 and over HTTP otherwise."""
+    if scheme.enabled and scheme.policy == ProtocolPolicy.FOLLOW:
+        return Fetch((("http", scheme.http_port), ("https", scheme.https_port)), "policy_follow")
+    fetched = scheme.fetch(origin_port)
+    return Fetch((fetched,), f"policy_{fetched[0]}" if scheme.enabled else "origin_port")
+
+
+def sni_reaches_an_origin(*, scheme: contract.ForwardScheme, origin_ports: Iterable[int]) -> bool:
+    """Rule 6: Origin SNI needs back-to-origin over HTTPS on port 443. With the protocol policy on, that is
+    the policy (HTTPS or follow, with HTTPS port 443), whatever the origins; with it off, at least one of the
+    domain's enabled origins must be on port 443, since only those are fetched over HTTPS."""
+    if scheme.enabled:
+        return fetch_of(scheme, SNI_PORT).sends_sni
+    return any(fetch_of(scheme, port).sends_sni for port in origin_ports)
 
 
 def compile_domain_config(domain: Domain, *, revision: int) -> contract.Document:
@@ -76,14 +140,11 @@ def compile_domain_config(domain: Domain, *, revision: int) -> contract.Document
         product=domain.product,
         enabled=domain.status != DomainStatus.OFFLINE,
         origins=tuple(origins),
-        forward_scheme=contract.ForwardScheme(
-            policy=settings.forward_scheme, http_port=settings.http_port, https_port=settings.https_port
-        ),
+        forward_scheme=forward_scheme_of(settings),
         origin_host=origin_host,
         origin_sni=contract.OriginSni(enabled=settings.sni_enabled, name=settings.sni_name),
-        verify_origin=contract.VerifyOrigin(
-            enabled=settings.verify_origin_cert, common_names=tuple(settings.verify_common_names)
-        ),
+        # No extra acceptable common names: the edge verifies against the SNI only (see the settings model).
+        verify_origin=contract.VerifyOrigin(enabled=settings.verify_origin_cert),
     )
 
 

@@ -157,6 +157,11 @@ class OriginFetchSettings(models.Model):
     domain = models.OneToOneField(
         Domain, on_delete=models.CASCADE, primary_key=True, related_name="origin_fetch"
     )
+    # Off: no policy, each origin's own port decides (HTTPS on 443, HTTP otherwise), as the vendor documents
+    # it. The policy and its ports are kept while it is off, so turning it back on restores them.
+    forward_scheme_enabled = models.BooleanField(
+        _("origin protocol policy on"), default=True, db_default=True
+    )
     forward_scheme = models.CharField(
         _("origin protocol policy"), max_length=8, choices=ProtocolPolicy.choices, default=ProtocolPolicy.HTTP
     )
@@ -167,13 +172,15 @@ class OriginFetchSettings(models.Model):
     sni_enabled = models.BooleanField(_("Origin SNI"), default=False)
     # Kept when SNI is turned off, so turning it back on restores the name.
     sni_name = models.CharField(_("SNI"), max_length=253, blank=True)
+    # Verified against the SNI each origin is sent, and nothing else: the edge's nginx has no way to accept
+    # another name, so extra acceptable common names are not offered (migration 0006 retired stored ones).
     verify_origin_cert = models.BooleanField(_("origin certificate verification"), default=False)
-    verify_common_names = models.JSONField(_("extra acceptable common names"), default=list, blank=True)
     # Optimistic concurrency: every save increments it; a save based on an older version is refused.
     version = models.PositiveIntegerField(default=1)
 
     # The fields that hold the settings themselves: what a revision's snapshot keeps, what Describe reads.
     VALUE_FIELDS = (
+        "forward_scheme_enabled",
         "forward_scheme",
         "http_port",
         "https_port",
@@ -181,7 +188,6 @@ class OriginFetchSettings(models.Model):
         "sni_enabled",
         "sni_name",
         "verify_origin_cert",
-        "verify_common_names",
     )
     modified_at = models.DateTimeField(_("modified at"), auto_now=True)
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import ChangeContext, operation_log_write
 from accounts.models import Account
+from domains.documents import forward_scheme_of, sni_reaches_an_origin
 from domains.models import (
     FOLLOW_ORIGIN,
     BusinessType,
@@ -32,6 +33,7 @@ from domains.models import (
     ProtocolPolicy,
 )
 from domains.publishing import domain_config_publish
+from domains.selectors import settings_of
 from domains.validators import validate_domain_name, validate_origin
 
 CNAME_SUFFIX = "w.cdnconsole.net"
@@ -326,6 +328,7 @@ def origin_update(
         if origin_snapshot(row) == before:
             return row
         row.save()
+        _check_origin_sni_reach(locked, field="port")
         _publish_origin_change(locked, context, "origin.update", before, row)
     return row
 
@@ -344,6 +347,25 @@ def _check_origin_sni_host(row: Origin, *, new_type: str) -> None:
                 )
             }
         )
+
+
+SNI_NEEDS_AN_ORIGIN_ON_443 = _(
+    "Origin SNI is on and the origin protocol policy is off, so each origin is fetched on its own port and "
+    "Origin SNI is sent to the origins on port 443 (over HTTPS). Keep at least one origin on port 443, or "
+    "turn off Origin SNI first."
+)
+
+
+def _check_origin_sni_reach(domain: Domain, *, field: str | None) -> None:
+    """SPEC.md §4.4 rule 6 from the origins' side, for a change already written in this transaction: with
+    the protocol policy off, an enabled Origin SNI needs an enabled origin on port 443."""
+    settings = settings_of(domain)
+    if not settings.sni_enabled or settings.forward_scheme_enabled:
+        return
+    ports = domain.origins.filter(enabled=True).values_list("port", flat=True)
+    if not sni_reaches_an_origin(scheme=forward_scheme_of(settings), origin_ports=ports):
+        error = ValidationError(SNI_NEEDS_AN_ORIGIN_ON_443, code="breaks_origin_sni")
+        raise ValidationError({field: error} if field else error)
 
 
 def origins_restore(*, domain: Domain, origins: list[dict[str, Any]]) -> None:
@@ -385,6 +407,7 @@ def origin_remove(*, origin: Origin, context: ChangeContext) -> None:
             )
         before = origin_snapshot(row)
         row.delete()
+        _check_origin_sni_reach(locked, field=None)
         _publish_origin_change(locked, context, "origin.remove", before, None)
 
 

@@ -203,6 +203,15 @@ def validate_origin(*, type: str, address: str, port: int, priority: int, weight
         )
     elif type == OriginType.IPADDR:
         address_value = (address or "").strip()
+        if address_value.startswith("[") and address_value.endswith("]"):
+            # The URL form of an IPv6 address: the port is a field of its own, so the address stands alone.
+            errors.setdefault("address", []).append(
+                _error(
+                    _("Remove the brackets: enter the IPv6 address alone, such as 2001:db8::1."),
+                    "ip_brackets",
+                )
+            )
+            address_value = address_value[1:-1]
         try:
             parsed = ipaddress.ip_address(address_value)
             if getattr(parsed, "scope_id", None) is not None:

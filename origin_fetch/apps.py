@@ -18,7 +18,15 @@ class OriginFetchConfig(AppConfig):
                 "origin_protocol.update": _("Modify origin protocol policy"),
                 "origin_host.update": _("Modify origin host"),
                 "origin_verification.update": _("Modify origin certificate verification"),
+                "origin_verification.common_names_retired": _(
+                    "Extra acceptable common names removed (never used by edge nodes)"
+                ),
             },
-            keys={"origin": _("origin"), "rolled_back_to": _("rolled back to revision")},
+            keys={
+                "origin": _("origin"),
+                "rolled_back_to": _("rolled back to revision"),
+                # Stored by entries written before the names were retired (domains migration 0007).
+                "verify_common_names": _("extra acceptable common names"),
+            },
             subjects={"origin_sni_host.": "origin"},
         )

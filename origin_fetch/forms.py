@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from domains.models import FOLLOW_HOST, FOLLOW_ORIGIN, Origin, OriginFetchSettings, ProtocolPolicy
+from origin_fetch.services import enabled_origin_ports
 from origin_fetch.validators import validate_origin_sni
 
 
@@ -41,6 +42,8 @@ class OriginSniForm(forms.Form):
                 name=cleaned.get("name", ""),
                 policy=self.settings.forward_scheme,
                 https_port=self.settings.https_port,
+                policy_enabled=self.settings.forward_scheme_enabled,
+                origin_ports=enabled_origin_ports([self.settings.domain])[self.settings.domain_id],
             )
         except ValidationError as exc:
             self.add_error(None, exc)
@@ -62,8 +65,17 @@ class VersionedForm(forms.Form):
 
 
 class OriginProtocolForm(VersionedForm):
-    """Origin protocol policy: follow the client, HTTP or HTTPS, with the two ports."""
+    """Origin protocol policy: on (follow the client, HTTP or HTTPS, with the two ports) or off."""
 
+    enabled = forms.BooleanField(
+        label=_("Origin protocol policy"),
+        required=False,
+        help_text=_(
+            "On: every origin is fetched with the protocol and port set here, and each origin's own port is "
+            "ignored. Off: each origin is fetched on its own port, over HTTPS when it is 443 and over HTTP "
+            "otherwise; the protocol and ports below are kept for when you turn the policy on again."
+        ),
+    )
     policy = forms.ChoiceField(
         label=_("Origin protocol"), choices=ProtocolPolicy.choices, widget=forms.RadioSelect
     )
@@ -72,6 +84,7 @@ class OriginProtocolForm(VersionedForm):
 
     def initial_from(self, settings: OriginFetchSettings) -> dict[str, Any]:
         return {
+            "enabled": settings.forward_scheme_enabled,
             "policy": settings.forward_scheme,
             "http_port": settings.http_port,
             "https_port": settings.https_port,
@@ -91,21 +104,18 @@ class OriginHostForm(VersionedForm):
 
 
 class OriginVerificationForm(VersionedForm):
-    enabled = forms.BooleanField(label=_("Origin certificate verification"), required=False)
-    common_names = forms.CharField(
-        label=_("Extra acceptable common names"),
+    enabled = forms.BooleanField(
+        label=_("Origin certificate verification"),
         required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_(
-            "Comma-separated domain names (wildcards allowed) that the origin's certificate may carry."
+            "Edge nodes check the origin's certificate against the SNI they send to that origin, and accept "
+            "no other name: set Origin SNI (or the SNI of each origin) to the name the certificate is issued "
+            "for."
         ),
     )
 
     def initial_from(self, settings: OriginFetchSettings) -> dict[str, Any]:
-        return {
-            "enabled": settings.verify_origin_cert,
-            "common_names": ", ".join(settings.verify_common_names),
-        }
+        return {"enabled": settings.verify_origin_cert}
 
 
 class OriginSniHostForm(forms.Form):

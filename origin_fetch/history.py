@@ -13,8 +13,8 @@ from domains.models import Domain
 from domains.publishing import domain_config_publish, domain_snapshot
 from domains.services import domain_enabled_restore, origins_restore
 from edge.models import ConfigRevision
-from origin_fetch.services import locked_settings, settings_clean, settings_save
-from origin_fetch.validators import validate_origin_sni_host
+from origin_fetch.services import locked_settings, settings_save
+from origin_fetch.validators import settings_clean, validate_origin_sni_host
 
 
 class RollbackError(Exception):
@@ -38,7 +38,8 @@ def domain_rollback(*, domain: Domain, number: int, context: ChangeContext) -> C
         before = domain_snapshot(locked)
         snapshot = target.snapshot
         try:
-            values = settings_clean(snapshot["settings"])
+            ports = [origin["port"] for origin in snapshot["origins"] if origin.get("enabled", True)]
+            values = settings_clean(snapshot["settings"], origin_ports=ports)
             origin_host = values["origin_host"] or locked.name
             origins = [
                 origin

@@ -19,7 +19,7 @@ from domains.publishing import domain_config_publish, domain_config_publish_many
 from edge.models import ConfigRevision
 from edge.publish import latest_document
 from origin_fetch.validators import (
-    validate_common_names,
+    validate_no_common_names,
     validate_origin_host,
     validate_origin_sni,
     validate_origin_sni_host,
@@ -119,24 +119,13 @@ def settings_save(changes: list[tuple[OriginFetchSettings, dict[str, Any]]]) -> 
         )
 
 
-def settings_clean(values: dict[str, Any]) -> dict[str, Any]:
-    """Every back-to-origin field validated together, by the rules each dialog applies to its own."""
-    new = validate_protocol(
-        policy=values["forward_scheme"], http_port=values["http_port"], https_port=values["https_port"]
-    )
-    name = validate_origin_sni(
-        enabled=values["sni_enabled"],
-        name=values["sni_name"],
-        policy=new["forward_scheme"],
-        https_port=new["https_port"],  # type: ignore[arg-type]
-    )
-    return new | {
-        "sni_enabled": bool(values["sni_enabled"]),
-        "sni_name": name,
-        "origin_host": validate_origin_host(values["origin_host"]),
-        "verify_origin_cert": bool(values["verify_origin_cert"]),
-        "verify_common_names": validate_common_names(values["verify_common_names"]),
-    }
+def enabled_origin_ports(domains: Sequence[Domain]) -> dict[int, list[int]]:
+    """The ports of each domain's enabled origins (what Origin SNI needs with the protocol policy off)."""
+    ports: dict[int, list[int]] = {domain.pk: [] for domain in domains}
+    rows = Origin.objects.filter(domain__in=domains, enabled=True).values_list("domain_id", "port")
+    for domain_id, port in rows:
+        ports[domain_id].append(port)
+    return ports
 
 
 def _settings_update_many(
@@ -237,9 +226,16 @@ def origin_sni_update_many(
 ) -> list[SettingsChange]:
     """`origin_sni_update` of several domains at once: all of them, or none (DomainValidationError)."""
 
+    ports = enabled_origin_ports(domains)
+
     def clean(domain: Domain, settings: OriginFetchSettings) -> dict[str, Any]:
         normalized = validate_origin_sni(
-            enabled=enabled, name=name, policy=settings.forward_scheme, https_port=settings.https_port
+            enabled=enabled,
+            name=name,
+            policy=settings.forward_scheme,
+            https_port=settings.https_port,
+            policy_enabled=settings.forward_scheme_enabled,
+            origin_ports=ports[domain.pk],
         )
         # Turning SNI off with an empty field keeps the name that was there.
         return {"sni_enabled": enabled, "sni_name": normalized or (settings.sni_name if not enabled else "")}
@@ -264,13 +260,16 @@ def origin_protocol_update(
     http_port: int,
     https_port: int,
     context: ChangeContext,
+    enabled: bool = True,
     expected_version: int | None = None,
 ) -> SettingsChange:
-    """Set the origin protocol policy and ports; refused if it would break an enabled Origin SNI."""
+    """Set the origin protocol policy and ports, or turn the policy off (`enabled`: each origin's own port
+    decides; the policy and ports are kept). Refused if it would break an enabled Origin SNI."""
     return _one(
         origin_protocol_update_many,
         domain,
         expected_version,
+        enabled=enabled,
         policy=policy,
         http_port=http_port,
         https_port=https_port,
@@ -281,22 +280,30 @@ def origin_protocol_update(
 def origin_protocol_update_many(
     *,
     domains: Sequence[Domain],
-    policy: str,
+    policy: str | None,
     http_port: int | None,
     https_port: int | None,
     context: ChangeContext,
+    enabled: bool = True,
     expected_versions: dict[int, int] | None = None,
 ) -> list[SettingsChange]:
-    """`origin_protocol_update` of several domains at once; a port given as None keeps each domain's own."""
+    """`origin_protocol_update` of several domains at once; a policy or port given as None keeps each
+    domain's own."""
+    ports = enabled_origin_ports(domains)
 
     def clean(domain: Domain, settings: OriginFetchSettings) -> dict[str, Any]:
         new = validate_protocol(
-            policy=policy,
+            enabled=enabled,
+            policy=settings.forward_scheme if policy is None else policy,
             http_port=settings.http_port if http_port is None else http_port,
             https_port=settings.https_port if https_port is None else https_port,
         )
         validate_protocol_change(
-            sni_enabled=settings.sni_enabled, policy=new["forward_scheme"], https_port=new["https_port"]
+            sni_enabled=settings.sni_enabled,
+            policy=new["forward_scheme"],  # type: ignore[arg-type]
+            https_port=new["https_port"],  # type: ignore[arg-type]
+            policy_enabled=enabled,
+            origin_ports=ports[domain.pk],
         )
         return new
 
@@ -308,6 +315,8 @@ def origin_protocol_update_many(
         clean=clean,
         summary=lambda new: (
             f"Origin protocol {new['forward_scheme']} (HTTP {new['http_port']}, HTTPS {new['https_port']})"
+            if new["forward_scheme_enabled"]
+            else "Origin protocol policy off (each origin's own port)"
         ),
     )
 
@@ -349,11 +358,12 @@ def origin_verification_update(
     *,
     domain: Domain,
     enabled: bool,
-    common_names: list[str] | str,
     context: ChangeContext,
+    common_names: Sequence[str] | str = (),
     expected_version: int | None = None,
 ) -> SettingsChange:
-    """Turn origin certificate verification on or off, with extra acceptable common names."""
+    """Turn origin certificate verification on or off. The certificate is checked against the SNI sent to
+    each origin; extra acceptable `common_names` are refused (the edge cannot honour them)."""
     return _one(
         origin_verification_update_many,
         domain,
@@ -368,14 +378,15 @@ def origin_verification_update_many(
     *,
     domains: Sequence[Domain],
     enabled: bool,
-    common_names: list[str] | str,
     context: ChangeContext,
+    common_names: Sequence[str] | str = (),
     expected_versions: dict[int, int] | None = None,
 ) -> list[SettingsChange]:
     """`origin_verification_update` of several domains at once."""
 
     def clean(domain: Domain, settings: OriginFetchSettings) -> dict[str, Any]:
-        return {"verify_origin_cert": enabled, "verify_common_names": validate_common_names(common_names)}
+        validate_no_common_names(common_names)
+        return {"verify_origin_cert": enabled}
 
     return _settings_update_many(
         domains=domains,

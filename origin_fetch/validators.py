@@ -3,19 +3,31 @@
 Rules 1-5 (the name) are `validate_sni_name`; rule 6 (HTTPS on port 443, also guarding later protocol
 changes) is `sni_allowed` / `validate_origin_sni` / `validate_protocol_change`; rules 7 and 8 are the
 notes and warnings the console shows without blocking the save.
+
+Rule 6 with the origin protocol policy off: each origin is then fetched on its own port, over HTTPS only
+when that is 443, so Origin SNI applies to the origins on port 443 and needs at least one
+(`domains.documents.sni_reaches_an_origin`; origin changes keep it so, in `domains.services`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from domains.documents import sni_reaches_an_origin
 from domains.models import FOLLOW_HOST, FOLLOW_ORIGIN, OriginType, ProtocolPolicy
 from domains.validators import normalize_hostname
-
-SNI_PORT = 443
+from edge_agent.contract import ForwardScheme
 
 REQUIRES_HTTPS = _("Origin SNI requires back-to-origin over HTTPS (port 443).")
+REQUIRES_AN_ORIGIN_ON_443 = _(
+    "Origin SNI requires back-to-origin over HTTPS (port 443). With the origin protocol policy off, each "
+    "origin is fetched on its own port, over HTTPS only on port 443, and no origin of this domain is on port "
+    "443. Add an origin on port 443, or turn the origin protocol policy on with HTTPS on port 443."
+)
 
 
 def validate_sni_name(raw: str) -> str:
@@ -31,12 +43,25 @@ def validate_sni_name(raw: str) -> str:
     return normalize_hostname(raw)
 
 
-def sni_allowed(*, policy: str, https_port: int) -> bool:
-    """Rule 6: SNI applies only when back-to-origin uses HTTPS on port 443."""
-    return policy in (ProtocolPolicy.HTTPS, ProtocolPolicy.FOLLOW) and https_port == SNI_PORT
+def sni_allowed(
+    *, policy: str, https_port: int, policy_enabled: bool = True, origin_ports: Iterable[int] = ()
+) -> bool:
+    """Rule 6: SNI applies only when back-to-origin uses HTTPS on port 443 (with the protocol policy off:
+    to the origins on port 443, of which `origin_ports`, the domain's enabled origins' ports, needs one)."""
+    # The HTTP port plays no part: nothing fetched over HTTP carries SNI.
+    scheme = ForwardScheme(policy=policy, http_port=80, https_port=https_port, enabled=policy_enabled)
+    return sni_reaches_an_origin(scheme=scheme, origin_ports=origin_ports)
 
 
-def validate_origin_sni(*, enabled: bool, name: str, policy: str, https_port: int) -> str:
+def validate_origin_sni(
+    *,
+    enabled: bool,
+    name: str,
+    policy: str,
+    https_port: int,
+    policy_enabled: bool = True,
+    origin_ports: Iterable[int] = (),
+) -> str:
     """Validate an Origin SNI change; return the normalised name ("" when none was given).
 
     Errors are keyed by field: "name" for the SNI, "enabled" for the protocol rule. A name typed while
@@ -49,27 +74,52 @@ def validate_origin_sni(*, enabled: bool, name: str, policy: str, https_port: in
             normalized = validate_sni_name(name)
         except ValidationError as exc:
             errors["name"] = exc
-    if enabled and not sni_allowed(policy=policy, https_port=https_port):
-        errors["enabled"] = ValidationError(REQUIRES_HTTPS, code="requires_https")
+    allowed = sni_allowed(
+        policy=policy, https_port=https_port, policy_enabled=policy_enabled, origin_ports=origin_ports
+    )
+    if enabled and not allowed:
+        errors["enabled"] = (
+            ValidationError(REQUIRES_HTTPS, code="requires_https")
+            if policy_enabled
+            else ValidationError(REQUIRES_AN_ORIGIN_ON_443, code="requires_an_origin_on_443")
+        )
     if errors:
         raise ValidationError(errors)
     return normalized
 
 
-def validate_protocol_change(*, sni_enabled: bool, policy: str, https_port: int) -> None:
+def validate_protocol_change(
+    *,
+    sni_enabled: bool,
+    policy: str,
+    https_port: int,
+    policy_enabled: bool = True,
+    origin_ports: Iterable[int] = (),
+) -> None:
     """Rule 6 from the other side: refuse a protocol change that would break an enabled Origin SNI."""
-    if sni_enabled and not sni_allowed(policy=policy, https_port=https_port):
-        raise ValidationError(
-            {
-                "forward_scheme": ValidationError(
-                    _(
-                        "Origin SNI is on, and it requires back-to-origin over HTTPS (port 443). "
-                        "Turn off Origin SNI first, or keep HTTPS on port 443."
-                    ),
-                    code="breaks_origin_sni",
-                )
-            }
+    allowed = sni_allowed(
+        policy=policy, https_port=https_port, policy_enabled=policy_enabled, origin_ports=origin_ports
+    )
+    if not sni_enabled or allowed:
+        return
+    if policy_enabled:
+        error = ValidationError(
+            _(
+                "Origin SNI is on, and it requires back-to-origin over HTTPS (port 443). "
+                "Turn off Origin SNI first, or keep HTTPS on port 443."
+            ),
+            code="breaks_origin_sni",
         )
+        raise ValidationError({"forward_scheme": error})
+    error = ValidationError(
+        _(
+            "Origin SNI is on, and with the origin protocol policy off no origin of this domain would be "
+            "fetched over HTTPS: each origin would use its own port, and none is on port 443. Turn off "
+            "Origin SNI first, or add an origin on port 443."
+        ),
+        code="breaks_origin_sni",
+    )
+    raise ValidationError({"enabled": error})
 
 
 def _port(value: object, field: str) -> int:
@@ -84,8 +134,10 @@ def _port(value: object, field: str) -> int:
     return port
 
 
-def validate_protocol(*, policy: str, http_port: object, https_port: object) -> dict[str, object]:
-    """The origin protocol policy (follow, http, https) and its two ports."""
+def validate_protocol(
+    *, policy: str, http_port: object, https_port: object, enabled: bool = True
+) -> dict[str, object]:
+    """The origin protocol policy (follow, http, https) and its two ports, on or off (both kept when off)."""
     if policy not in ProtocolPolicy.values:
         raise ValidationError(
             {
@@ -96,6 +148,7 @@ def validate_protocol(*, policy: str, http_port: object, https_port: object) -> 
             }
         )
     return {
+        "forward_scheme_enabled": bool(enabled),
         "forward_scheme": policy,
         "http_port": _port(http_port, "http_port"),
         "https_port": _port(https_port, "https_port"),
@@ -121,24 +174,50 @@ def validate_origin_host(raw: str, *, domain_name: str = "", followed: bool = Fa
         raise ValidationError({"origin_host": exc}) from None
 
 
-def validate_common_names(raw: list[str] | str) -> list[str]:
-    """Extra acceptable certificate names for origin verification: domain names, wildcards allowed."""
+COMMON_NAMES_UNSUPPORTED = _(
+    "Extra acceptable common names are not supported: edge nodes verify the origin's certificate against the "
+    "SNI they send, and accept no other name. Leave the list empty, and set Origin SNI (or the SNI of each "
+    "origin) to the name that the origin's certificate is issued for."
+)
+
+
+def validate_no_common_names(raw: Iterable[str] | str) -> None:
+    """Extra acceptable common names are refused (an empty list is fine): nginx, which edge nodes run,
+    checks an origin's certificate against the name it sends as SNI and has no way to accept another."""
     items = raw.split(",") if isinstance(raw, str) else list(raw)
-    names: list[str] = []
-    for item in items:
-        if not item.strip():
-            continue
-        try:
-            name = normalize_hostname(item, allow_wildcard=True)
-        except ValidationError as exc:
-            raise ValidationError({"common_names": exc}) from None
-        if name not in names:
-            names.append(name)
-    if len(names) > 20:
+    if any(str(item).strip() for item in items):
         raise ValidationError(
-            {"common_names": ValidationError(_("At most 20 common names can be listed."), code="too_many")}
+            {"common_names": ValidationError(COMMON_NAMES_UNSUPPORTED, code="common_names_unsupported")}
         )
-    return names
+
+
+def settings_clean(values: dict[str, Any], *, origin_ports: Iterable[int]) -> dict[str, Any]:
+    """Every back-to-origin field validated together, by the rules each dialog applies to its own.
+
+    `origin_ports` are the ports of the domain's enabled origins. Values saved before the protocol policy
+    could be turned off have it on. Extra acceptable common names saved before they were retired are left
+    out: the edge never used them.
+    """
+    new = validate_protocol(
+        policy=values["forward_scheme"],
+        http_port=values["http_port"],
+        https_port=values["https_port"],
+        enabled=values.get("forward_scheme_enabled", True),
+    )
+    name = validate_origin_sni(
+        enabled=values["sni_enabled"],
+        name=values["sni_name"],
+        policy=new["forward_scheme"],  # type: ignore[arg-type]
+        https_port=new["https_port"],  # type: ignore[arg-type]
+        policy_enabled=new["forward_scheme_enabled"],  # type: ignore[arg-type]
+        origin_ports=origin_ports,
+    )
+    return new | {
+        "sni_enabled": bool(values["sni_enabled"]),
+        "sni_name": name,
+        "origin_host": validate_origin_host(values["origin_host"]),
+        "verify_origin_cert": bool(values["verify_origin_cert"]),
+    }
 
 
 FOLLOW_HOST_WILDCARD = _(

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.audit import ChangeContext
 from common.forms import add_service_errors
-from domains.documents import effective_sni
+from domains.documents import effective_sni, fetch_of, forward_scheme_of
 from domains.models import Domain, Origin, OriginFetchSettings, OriginType
 from domains.selectors import get_domain_for_user, get_domain_for_user_rw, settings_of
 from origin_fetch.forms import (
@@ -41,7 +41,9 @@ from origin_fetch.validators import origin_sni_notes, origin_sni_warnings
 
 
 def _origin_rows(domain: Domain, settings: OriginFetchSettings) -> list[dict[str, object]]:
+    """Each origin with how the edge fetches from it (scheme and port, and why) and the SNI it sends."""
     origin_host = settings.effective_origin_host
+    scheme = forward_scheme_of(settings)
     rows = []
     for origin in domain.origins.all():
         sni = effective_sni(
@@ -50,7 +52,7 @@ def _origin_rows(domain: Domain, settings: OriginFetchSettings) -> list[dict[str
             sni_name=settings.sni_name,
             origin_host=origin_host,
         )
-        rows.append({"origin": origin, "sni": sni})
+        rows.append({"origin": origin, "sni": sni, "fetch": fetch_of(scheme, origin.port)})
     return rows
 
 
@@ -137,7 +139,11 @@ SECTIONS = {
         _("Origin protocol policy"),
         OriginProtocolForm,
         lambda data, **kw: origin_protocol_update(
-            policy=data["policy"], http_port=data["http_port"], https_port=data["https_port"], **kw
+            enabled=data["enabled"],
+            policy=data["policy"],
+            http_port=data["http_port"],
+            https_port=data["https_port"],
+            **kw,
         ),
         {"forward_scheme": "policy"},
     ),
@@ -150,10 +156,8 @@ SECTIONS = {
     "verification": Section(
         _("Origin certificate verification"),
         OriginVerificationForm,
-        lambda data, **kw: origin_verification_update(
-            enabled=data["enabled"], common_names=data["common_names"], **kw
-        ),
-        {"common_names": "common_names"},
+        lambda data, **kw: origin_verification_update(enabled=data["enabled"], **kw),
+        {},
     ),
 }
 

@@ -14,7 +14,7 @@ from rest_framework.serializers import Serializer
 from api import selectors
 from api.base import ApiMixin, etag, expected_version
 from api.errors import service_errors
-from api.serializers import (
+from api.origin_fetch_serializers import (
     OriginFetchSerializer,
     OriginHostInputSerializer,
     OriginHostSerializer,
@@ -140,7 +140,10 @@ class OriginSniView(SettingsSectionView):
     "origin protocol policy",
     ProtocolSerializer,
     ProtocolInputSerializer,
-    "Refused when it would break an enabled Origin SNI (which needs HTTPS on port 443).",
+    "With the policy on (`enabled`, the default), its port for its scheme is used for every origin and each "
+    "origin's own port is ignored; off, each origin's own port is used, over HTTPS when it is 443 and over "
+    "HTTP otherwise. Refused when it would break an enabled Origin SNI (which needs HTTPS on port 443: with "
+    "the policy off, an origin on port 443).",
 )
 @extend_schema(tags=["origin-fetch"])
 class ProtocolView(SettingsSectionView):
@@ -151,6 +154,7 @@ class ProtocolView(SettingsSectionView):
     def save(self, domain: Domain, data: dict[str, Any], **kwargs: Any) -> SettingsChange:
         return origin_protocol_update(
             domain=domain,
+            enabled=data["enabled"],
             policy=data["forward_scheme"],
             http_port=data["http_port"],
             https_port=data["https_port"],
@@ -178,7 +182,9 @@ class OriginHostView(SettingsSectionView):
     "origin certificate verification",
     VerificationSerializer,
     VerificationInputSerializer,
-    "Whether the edge verifies the origin's certificate, with extra acceptable common names.",
+    "Whether the edge verifies the origin's certificate. It is checked against the SNI sent to each origin "
+    "and no other name: extra acceptable common names are not supported (nginx, which edge nodes run, has "
+    "no way to accept another name), so `common_names` must be empty.",
 )
 @extend_schema(tags=["origin-fetch"])
 class VerificationView(SettingsSectionView):

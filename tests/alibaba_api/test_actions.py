@@ -270,20 +270,61 @@ def test_forward_scheme_round_trips(api, alpha):
         assert (settings.forward_scheme, settings.http_port, settings.https_port) == stored
         [config] = configs(api, domain.name, FunctionNames="forward_scheme")
         assert args_of(config) == {"enable": "on", "scheme_origin": scheme, "scheme_origin_port": port}
-    batch_set(api, [domain.name], functions("forward_scheme", enable="off"))
-    assert configs(api, domain.name) == []
+    # Off: no policy, each origin's own port decides (the vendor's default); the policy is kept for later.
+    assert batch_set(api, [domain.name], functions("forward_scheme", enable="off")).status == 200
+    settings = settings_of(domain)
+    assert (settings.forward_scheme_enabled, settings.forward_scheme, settings.http_port) == (
+        False,
+        "http",
+        81,
+    )
+    [config] = configs(api, domain.name)
+    assert args_of(config) == {"enable": "off", "scheme_origin": "http", "scheme_origin_port": "81"}
+    assert domain.revisions.latest("number").document["forward_scheme"]["enabled"] is False
+    api.call("DeleteSpecificConfig", {"DomainName": domain.name, "ConfigId": str(config["ConfigId"])})
+    assert configs(api, domain.name) == [] and settings_of(domain).forward_scheme_enabled
+
+
+def test_forward_scheme_off_that_would_send_origin_sni_nowhere_is_refused(api, alpha):
+    domain = factories.make_domain(
+        account=alpha, origins=[("ipaddr", "203.0.113.10", 8443)], sni_enabled=True, sni_name="o.example.com"
+    )
+    answer = batch_set(api, [domain.name], functions("forward_scheme", enable="off"))
+    assert answer.code == "InvalidArgValue.Malformed"
+    assert answer.body["Message"].startswith(
+        f"The specified ArgValue of enable in function forward_scheme for domain {domain.name} is invalid: "
+        "Origin SNI is on, and with the origin protocol policy off"
+    )
+    assert settings_of(domain).forward_scheme_enabled
 
 
 def test_origin_certificate_verification_round_trips(api, cdn_domain):
-    batch_set(
+    batch_set(api, [cdn_domain.name], functions("origin_certificate_verification", enabled="on"))
+    [config] = configs(api, cdn_domain.name, FunctionNames="origin_certificate_verification")
+    assert args_of(config) == {"enabled": "on", "common_name_whitelist": ""}
+    answer = batch_set(
+        api,
+        [cdn_domain.name],
+        functions("origin_certificate_verification", enabled="off", common_name_whitelist=""),
+    )
+    assert answer.status == 200 and not settings_of(cdn_domain).verify_origin_cert
+
+
+def test_a_common_name_whitelist_is_refused_with_the_rule(api, cdn_domain):
+    answer = batch_set(
         api,
         [cdn_domain.name],
         functions(
             "origin_certificate_verification", enabled="on", common_name_whitelist="*.a.com, b.example.org"
         ),
     )
-    [config] = configs(api, cdn_domain.name, FunctionNames="origin_certificate_verification")
-    assert args_of(config) == {"enabled": "on", "common_name_whitelist": "*.a.com,b.example.org"}
+    assert (answer.status, answer.code) == (400, "InvalidArgValue.Malformed")
+    assert answer.body["Message"].startswith(
+        "The specified ArgValue of common_name_whitelist in function origin_certificate_verification for "
+        f"domain {cdn_domain.name} is invalid: Extra acceptable common names are not supported: edge nodes "
+        "verify the origin's certificate against the SNI they send"
+    )
+    assert not settings_of(cdn_domain).verify_origin_cert and not cdn_domain.revisions.exists()
 
 
 def test_describe_by_config_id(api, cdn_domain):

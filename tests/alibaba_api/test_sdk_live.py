@@ -309,6 +309,26 @@ def test_a_wildcard_sni_is_refused_with_the_message_of_the_page(endpoint, alice_
     assert not OriginFetchSettings.objects.get(domain=cdn_domain).sni_enabled
 
 
+def test_the_sdk_turns_the_protocol_policy_off_and_gets_a_whitelist_refused(endpoint, alice_key, cdn_domain):
+    client = cdn(endpoint, alice_key)
+    set_config(client, [cdn_domain.name], "forward_scheme", enable="off")
+    assert _args(configs(client, cdn_domain.name)["forward_scheme"])["enable"] == "off"
+    assert not OriginFetchSettings.objects.get(domain=cdn_domain).forward_scheme_enabled
+
+    error = refused(
+        lambda: set_config(
+            client,
+            [cdn_domain.name],
+            "origin_certificate_verification",
+            enabled="on",
+            common_name_whitelist="*.example.org",
+        )
+    )
+    assert (error.code, error.status_code) == ("InvalidArgValue.Malformed", 400)
+    assert "common_name_whitelist" in error.message and "against the SNI" in error.message
+    assert not OriginFetchSettings.objects.get(domain=cdn_domain).verify_origin_cert
+
+
 def test_bad_functions_are_refused_with_the_vendor_codes(endpoint, alice_key, cdn_domain):
     client = cdn(endpoint, alice_key)
 
@@ -412,7 +432,7 @@ def test_delete_specific_config_and_batch_delete_reset_functions(endpoint, alice
         [cdn_domain.name],
         "origin_certificate_verification",
         enabled="on",
-        common_name_whitelist="*.example.org",
+        common_name_whitelist="",
     )
     assert {"set_req_host_header", "origin_certificate_verification"} <= set(configs(client, cdn_domain.name))
 
@@ -428,8 +448,4 @@ def test_delete_specific_config_and_batch_delete_reset_functions(endpoint, alice
     )
     assert "origin_certificate_verification" not in configs(client, cdn_domain.name)
     settings = OriginFetchSettings.objects.get(domain=cdn_domain)
-    assert (settings.origin_host, settings.verify_origin_cert, settings.verify_common_names) == (
-        "",
-        False,
-        [],
-    )
+    assert (settings.origin_host, settings.verify_origin_cert) == ("", False)

@@ -20,9 +20,9 @@ SNI = URL + "origin-sni/"
 # (section, a valid PUT body)
 SECTIONS = [
     ("origin-sni/", {"enabled": True, "name": "origin.alpha.example"}),
-    ("protocol/", {"forward_scheme": "follow", "http_port": 8080, "https_port": 443}),
+    ("protocol/", {"enabled": True, "forward_scheme": "follow", "http_port": 8080, "https_port": 443}),
     ("origin-host/", {"origin_host": "origin.alpha.example"}),
-    ("verification/", {"enabled": True, "common_names": ["*.alpha.example"]}),
+    ("verification/", {"enabled": True, "common_names": []}),
 ]
 
 
@@ -47,7 +47,13 @@ def test_reading_the_settings_gives_their_version_as_etag(owner, cdn_domain) -> 
     assert response.status_code == 200
     assert response["ETag"] == '"1"'
     assert response.json()["version"] == 1
-    assert response.json()["protocol"] == {"forward_scheme": "https", "http_port": 80, "https_port": 443}
+    assert response.json()["protocol"] == {
+        "enabled": True,
+        "forward_scheme": "https",
+        "http_port": 80,
+        "https_port": 443,
+    }
+    assert response.json()["verification"] == {"enabled": False, "common_names": []}
     assert response.json()["origin_sni"] == {"enabled": False, "name": "", "warnings": []}
     assert response.json()["origin_host"] == {"origin_host": "", "effective_origin_host": "www.alpha.example"}
 
@@ -184,6 +190,32 @@ def test_a_protocol_change_that_would_break_an_enabled_sni_is_refused(owner, alp
     assert codes(response) == {"forward_scheme": ["breaks_origin_sni"]}
 
 
+def test_turning_the_policy_off_with_sni_on_and_no_origin_on_443_names_the_switch(owner, alpha) -> None:
+    factories.make_domain(
+        account=alpha,
+        name="www.alpha.example",
+        origins=[("ipaddr", "203.0.113.10", 8443)],
+        sni_enabled=True,
+        sni_name="o.alpha.example",
+    )
+    response = owner.patch(URL + "protocol/", {"enabled": False}, format="json")
+    assert response.status_code == 400
+    assert codes(response) == {"enabled": ["breaks_origin_sni"]}
+    assert "none is on port 443" in messages(response, "enabled")[0]
+
+
+def test_extra_common_names_are_refused_with_the_reason_and_the_schema_says_so(owner, cdn_domain) -> None:
+    response = owner.put(
+        URL + "verification/", {"enabled": True, "common_names": ["*.alpha.example"]}, format="json"
+    )
+    assert response.status_code == 400
+    assert "against the SNI" in messages(response, "common_names")[0]
+    assert not Domain.objects.get(pk=cdn_domain.pk).origin_fetch.verify_origin_cert
+    schema = owner.get("/api/v1/schema/", HTTP_ACCEPT="application/json").json()
+    retired = schema["components"]["schemas"]["VerificationInput"]["properties"]["common_names"]
+    assert (retired["deprecated"], retired["maxItems"]) == (True, 0)
+
+
 @pytest.mark.parametrize(
     ("section", "body", "expected"),
     [
@@ -194,7 +226,11 @@ def test_a_protocol_change_that_would_break_an_enabled_sni_is_refused(owner, alp
         ),
         ("protocol/", {"forward_scheme": "ftp"}, {"forward_scheme": ["invalid_choice"]}),
         ("origin-host/", {"origin_host": "*.alpha.example"}, {"origin_host": ["wildcard"]}),
-        ("verification/", {"enabled": True, "common_names": ["a b"]}, {"common_names": ["whitespace"]}),
+        (
+            "verification/",
+            {"enabled": True, "common_names": ["*.alpha.example"]},
+            {"common_names": ["common_names_unsupported"]},
+        ),
         ("verification/", {"enabled": "perhaps"}, {"enabled": ["invalid"]}),
         ("origin-sni/", {"name": "origin.alpha.example"}, {"enabled": ["required"]}),
     ],
@@ -211,7 +247,19 @@ def test_patch_keeps_what_it_does_not_name(owner, alpha) -> None:
     assert response.status_code == 200
     assert response.json()["name"] == "kept.alpha.example"
     response = owner.patch(URL + "protocol/", {"http_port": 8080}, format="json")
-    assert response.json() == {"forward_scheme": "https", "http_port": 8080, "https_port": 443}
+    assert response.json() == {
+        "enabled": True,
+        "forward_scheme": "https",
+        "http_port": 8080,
+        "https_port": 443,
+    }
+    response = owner.patch(URL + "protocol/", {"enabled": False}, format="json")
+    assert response.json() == {
+        "enabled": False,
+        "forward_scheme": "https",
+        "http_port": 8080,
+        "https_port": 443,
+    }
 
 
 def test_turning_sni_off_keeps_the_name(owner, alice, cdn_domain) -> None:

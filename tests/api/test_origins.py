@@ -50,11 +50,58 @@ def test_adding_an_origin(owner, domain) -> None:
         "priority": 30,
         "weight": 20,
         "enabled": True,
+        "fetch": [{"scheme": "https", "port": 443}],
+        "fetch_source": "policy_https",
         "sni_host": "",
         "effective_sni": None,
         "effective_sni_source": "none",
     }
     assert domain.origins.count() == 3
+
+
+def test_the_origins_show_the_scheme_and_port_the_edge_fetches_with_and_why(owner, alice, domain) -> None:
+    owner.post(URL, {"type": "ipaddr", "address": "203.0.113.12", "port": 8080}, format="json")
+    fetched = [(o["port"], o["fetch"], o["fetch_source"]) for o in owner.get(URL).json()]
+    assert fetched == [
+        (443, [{"scheme": "https", "port": 443}], "policy_https"),
+        (443, [{"scheme": "https", "port": 443}], "policy_https"),
+        (8080, [{"scheme": "https", "port": 443}], "policy_https"),
+    ]
+    owner.patch("/api/v1/domains/www.alpha.example/origin-fetch/protocol/", {"enabled": False}, format="json")
+    fetched = [(o["port"], o["fetch"], o["fetch_source"]) for o in owner.get(URL).json()]
+    assert fetched == [
+        (443, [{"scheme": "https", "port": 443}], "origin_port"),
+        (443, [{"scheme": "https", "port": 443}], "origin_port"),
+        (8080, [{"scheme": "http", "port": 8080}], "origin_port"),
+    ]
+    owner.put(
+        "/api/v1/domains/www.alpha.example/origin-fetch/protocol/",
+        {"forward_scheme": "follow", "http_port": 8000, "https_port": 443},
+        format="json",
+    )
+    assert owner.get(URL).json()[2]["fetch"] == [
+        {"scheme": "http", "port": 8000},
+        {"scheme": "https", "port": 443},
+    ]
+
+
+def test_with_the_policy_off_the_last_origin_on_443_keeps_origin_sni_somewhere(owner, alice, alpha) -> None:
+    factories.make_domain(
+        account=alpha,
+        name="www.alpha.example",
+        origins=[(OriginType.IPADDR, "203.0.113.10", 443), (OriginType.IPADDR, "203.0.113.11", 80)],
+        sni_enabled=True,
+        sni_name="sni.alpha.example",
+    )
+    owner.patch("/api/v1/domains/www.alpha.example/origin-fetch/protocol/", {"enabled": False}, format="json")
+    on_443 = Origin.objects.get(address="203.0.113.10")
+    response = owner.patch(origin_url(on_443), {"port": 8443}, format="json")
+    assert response.status_code == 400
+    assert codes(response) == {"port": ["breaks_origin_sni"]}
+    assert "Keep at least one origin on port 443" in messages(response, "port")[0]
+    response = owner.delete(origin_url(on_443))
+    assert codes(response) == {"non_field_errors": ["breaks_origin_sni"]}
+    assert Origin.objects.get(pk=on_443.pk).port == 443
 
 
 @pytest.mark.parametrize(

@@ -55,7 +55,7 @@ WRITES = [
     ("patch", D + "/origin-fetch/protocol/", {"http_port": 8080}, 200),
     ("put", D + "/origin-fetch/origin-host/", {"origin_host": "host.alpha.example"}, 200),
     ("patch", D + "/origin-fetch/origin-host/", {"origin_host": "host.alpha.example"}, 200),
-    ("put", D + "/origin-fetch/verification/", {"enabled": True, "common_names": ["*.alpha.example"]}, 200),
+    ("put", D + "/origin-fetch/verification/", {"enabled": True}, 200),
     ("patch", D + "/origin-fetch/verification/", {"enabled": True}, 200),
     ("post", D + "/revisions/1/rollback/", None, 201),
 ]

@@ -136,18 +136,35 @@ def test_the_origin_sni_dialog_works_from_the_keyboard(page: Page, live_server, 
     expect(dialog).to_be_hidden()
     expect(modify).to_be_focused()
 
-    # In a dialog that starts with a radio group, focus starts on the checked radio and Shift+Tab wraps.
+    # The protocol dialog starts with the policy's switch; Shift+Tab wraps to Cancel.
     page.locator("#protocol-modify").focus()
     page.keyboard.press("Enter")
     protocol = page.get_by_role("dialog", name="Origin protocol policy")
-    expect(protocol.get_by_role("radio", name="HTTPS")).to_be_focused()
+    policy_switch = protocol.get_by_role("switch", name="Origin protocol policy")
+    expect(policy_switch).to_be_focused()
+    expect(policy_switch).to_be_checked()
     page.keyboard.press("Shift+Tab")
     expect(protocol.get_by_role("button", name="Cancel")).to_be_focused()
     page.keyboard.press("Tab")
-    expect(protocol.get_by_role("radio", name="HTTPS")).to_be_focused()
+    expect(policy_switch).to_be_focused()
     page.keyboard.press("Escape")
     expect(protocol).to_be_hidden()
     expect(page.locator("#protocol-modify")).to_be_focused()
+
+    # In a dialog that starts with a radio group, focus starts on the checked radio and Shift+Tab wraps.
+    origin_modify = page.locator("#origin-sni-section tbody button").first
+    origin_modify.focus()
+    page.keyboard.press("Enter")
+    per_origin = page.locator("#origin-sni-host-dialog")
+    default = per_origin.get_by_role("radio", name="Use the domain's Origin SNI")
+    expect(default).to_be_focused()
+    page.keyboard.press("Shift+Tab")
+    expect(per_origin.get_by_role("button", name="Cancel")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(default).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(per_origin).to_be_hidden()
+    expect(origin_modify).to_be_focused()
 
     # The dialog's close event arrives a moment after it closes; focus the user has moved meanwhile stays put.
     page.locator("#protocol-modify").focus()

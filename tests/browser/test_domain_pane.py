@@ -34,7 +34,7 @@ def open_pane(page: Page, domain: str, product: str = "cdn") -> None:
 
 def held_document(agent, domain: str) -> dict | None:
     """The config document the agent holds for `domain`, or None once it holds none (deleted or unknown)."""
-    response = agent.read(f"/v1/config/{domain}")
+    response = agent.read(f"/v1/config/{domain}")  # reads are signed with the node's key
     return response.json() if response.status_code == 200 else None
 
 

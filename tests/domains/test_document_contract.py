@@ -30,7 +30,7 @@ from domains.validators import validate_domain_name
 from edge_agent import contract
 from edge_agent.runtime import compile_record
 from origin_fetch.validators import (
-    validate_common_names,
+    validate_no_common_names,
     validate_origin_host,
     validate_origin_sni,
     validate_origin_sni_host,
@@ -90,7 +90,19 @@ def origins(draw: st.DrawFn) -> list[tuple[OriginInput, str, bool]]:
 
 
 def _cleaned(
-    name, product, enabled, raw_origins, policy, http_port, https_port, sni_on, sni, host, verify, names
+    name,
+    product,
+    enabled,
+    raw_origins,
+    policy_on,
+    policy,
+    http_port,
+    https_port,
+    sni_on,
+    sni,
+    host,
+    verify,
+    names,
 ) -> tuple[Domain, OriginFetchSettings, list[Origin]]:
     """The console's rules applied as the services apply them; ValidationError when any refuses."""
     domain = Domain(
@@ -101,10 +113,16 @@ def _cleaned(
         cname="c.example.net",
     )
     cleaned = _clean_origins([origin for origin, _, _ in raw_origins])
-    protocol = validate_protocol(policy=policy, http_port=http_port, https_port=https_port)
+    protocol = validate_protocol(enabled=policy_on, policy=policy, http_port=http_port, https_port=https_port)
     sni_name = validate_origin_sni(
-        enabled=sni_on, name=sni, policy=protocol["forward_scheme"], https_port=protocol["https_port"]
+        enabled=sni_on,
+        name=sni,
+        policy=protocol["forward_scheme"],
+        https_port=protocol["https_port"],
+        policy_enabled=policy_on,
+        origin_ports=[values["port"] for values, (*_, on) in zip(cleaned, raw_origins, strict=True) if on],
     )
+    validate_no_common_names(names)
     followed = any(value.strip().lower() == FOLLOW_HOST for _, value, _ in raw_origins)
     origin_host = validate_origin_host(host, domain_name=domain.name, followed=followed)
     settings_row = OriginFetchSettings(
@@ -114,7 +132,6 @@ def _cleaned(
         sni_name=sni_name,
         origin_host=origin_host,
         verify_origin_cert=verify,
-        verify_common_names=validate_common_names(names),
     )
     rows = []
     for n, (values, (_, sni_host, origin_enabled)) in enumerate(zip(cleaned, raw_origins, strict=True)):
@@ -133,6 +150,7 @@ def _cleaned(
     product=st.sampled_from(Product.values),
     enabled=st.booleans(),
     raw_origins=origins(),
+    policy_on=st.booleans(),
     policy=mostly(st.sampled_from(["follow", "http", "https"]), st.just("ftp")),
     http_port=PORT,
     https_port=HTTPS_PORT,
@@ -140,7 +158,7 @@ def _cleaned(
     sni=mostly(TYPED, st.sampled_from(["", "*.example.com", "203.0.113.1"])),
     host=st.just("") | TYPED,
     verify=st.booleans(),
-    names=st.lists(st.sampled_from(["*.example.com", "a.example.com"]) | TYPED, max_size=3),
+    names=mostly(st.just([]), st.lists(st.sampled_from(["*.example.com", "a.example.com"]), max_size=2)),
 )
 def test_every_document_the_console_can_publish_is_accepted_and_served_by_the_agent(**inputs):
     try:

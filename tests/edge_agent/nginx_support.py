@@ -22,7 +22,7 @@ import httpx
 import trustme
 
 from edge_agent.signing import signed_headers
-from tests.processes import ROOT, AgentProcess, free_port
+from tests.processes import ROOT, AgentProcess, free_port, wait_for
 
 NAME_A = "a.origin.test"
 NAME_B = "b.origin.test"
@@ -123,6 +123,91 @@ class SniOrigin:
             server.shutdown()
             server.server_close()
         self.servers = []
+
+
+class PlainOrigin:
+    """A plain-HTTP origin on one address and a free port; each answer is JSON naming it and the Host."""
+
+    def __init__(self, address: str = "127.0.0.1") -> None:
+        origin = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+                body = json.dumps(
+                    {
+                        "plain": True,
+                        "address": origin.address,
+                        "port": origin.port,
+                        "host": self.headers.get("Host"),
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
+                pass
+
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+        self.server = Server((address, 0), Handler)
+        self.address, self.port = address, int(self.server.server_address[1])
+
+    def start(self) -> PlainOrigin:
+        threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+class Dns:
+    """A dnsmasq on a free port answering the names of its hosts file; `set` rewrites it and reloads."""
+
+    def __init__(self, folder: Path) -> None:
+        folder.mkdir(parents=True, exist_ok=True)
+        folder.chmod(0o755)  # dnsmasq reads its hosts file after dropping its privileges
+        self.hosts = folder / "hosts"
+        self.hosts.write_text("")
+        self.pid_file = folder / "dnsmasq.pid"
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            self.port = int(udp.getsockname()[1])
+        self.process = subprocess.Popen(
+            [
+                shutil.which("dnsmasq") or "/usr/sbin/dnsmasq",
+                "--keep-in-foreground",
+                "--no-resolv",
+                "--no-hosts",
+                f"--port={self.port}",
+                "--listen-address=127.0.0.1",
+                "--bind-interfaces",
+                f"--addn-hosts={self.hosts}",
+                "--local=/test/",
+                f"--pid-file={self.pid_file}",
+            ]
+        )
+        # A SIGHUP before dnsmasq set its handlers would end it: wait for its pid file.
+        wait_for(
+            lambda: self.pid_file.exists() and self.pid_file.read_text().strip(), timeout=10, what="dnsmasq"
+        )
+
+    def set(self, entries: dict[str, str]) -> None:
+        self.hosts.write_text("".join(f"{address} {name}\n" for name, address in entries.items()))
+        self.hosts.chmod(0o644)
+        self.process.send_signal(signal.SIGHUP)
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(timeout=10)
 
 
 def origin(

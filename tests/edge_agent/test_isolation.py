@@ -7,9 +7,6 @@ import asyncio
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -26,6 +23,7 @@ from tests.conftest import require
 from tests.edge_agent.nginx_support import (
     NAME_A,
     NAME_B,
+    Dns,
     NginxEdge,
     Pki,
     SniOrigin,
@@ -38,47 +36,6 @@ from tests.processes import AgentProcess, wait_for
 
 KEY = "isolation-key"
 FLAKY = "flaky.acme.test"
-
-
-class Dns:
-    """A dnsmasq on a free port answering the names of its hosts file; `set` rewrites it and reloads."""
-
-    def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        folder.chmod(0o755)  # dnsmasq reads its hosts file after dropping its privileges
-        self.hosts = folder / "hosts"
-        self.hosts.write_text("")
-        self.pid_file = folder / "dnsmasq.pid"
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind(("127.0.0.1", 0))
-            self.port = int(udp.getsockname()[1])
-        self.process = subprocess.Popen(
-            [
-                shutil.which("dnsmasq") or "/usr/sbin/dnsmasq",
-                "--keep-in-foreground",
-                "--no-resolv",
-                "--no-hosts",
-                f"--port={self.port}",
-                "--listen-address=127.0.0.1",
-                "--bind-interfaces",
-                f"--addn-hosts={self.hosts}",
-                "--local=/test/",
-                f"--pid-file={self.pid_file}",
-            ]
-        )
-        # A SIGHUP before dnsmasq set its handlers would end it: wait for its pid file.
-        wait_for(
-            lambda: self.pid_file.exists() and self.pid_file.read_text().strip(), timeout=10, what="dnsmasq"
-        )
-
-    def set(self, entries: dict[str, str]) -> None:
-        self.hosts.write_text("".join(f"{address} {name}\n" for name, address in entries.items()))
-        self.hosts.chmod(0o644)
-        self.process.send_signal(signal.SIGHUP)
-
-    def stop(self) -> None:
-        self.process.terminate()
-        self.process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")

@@ -104,24 +104,27 @@ class TestOriginHost:
 
 
 class TestVerification:
-    def test_on_with_common_names(self, cdn_domain, alice):
-        change = origin_verification_update(
-            domain=cdn_domain,
-            enabled=True,
-            common_names="a.example.com, *.b.example.com,,a.example.com",
-            context=ctx(alice),
-        )
-        assert change.revision.document["verify_origin"] == {
-            "enabled": True,
-            "common_names": ["a.example.com", "*.b.example.com"],
-        }
+    def test_on_verifies_against_the_sni_and_publishes_no_extra_names(self, cdn_domain, alice):
+        change = origin_verification_update(domain=cdn_domain, enabled=True, context=ctx(alice))
+        assert change.revision.document["verify_origin"] == {"enabled": True, "common_names": []}
 
-    def test_a_bad_name_is_refused(self, cdn_domain, alice):
+    @pytest.mark.parametrize("names", ["a.example.com, *.b.example.com", ["a.example.com"], ["a b"]])
+    def test_extra_common_names_are_refused_with_the_reason(self, cdn_domain, alice, names):
         with pytest.raises(ValidationError) as info:
             origin_verification_update(
-                domain=cdn_domain, enabled=True, common_names=["a b"], context=ctx(alice)
+                domain=cdn_domain, enabled=True, common_names=names, context=ctx(alice)
             )
-        assert "common_names" in info.value.message_dict
+        (message,) = info.value.message_dict["common_names"]
+        assert message.startswith("Extra acceptable common names are not supported")
+        assert "against the SNI" in message
+        assert not settings_of(cdn_domain).verify_origin_cert and not ConfigRevision.objects.exists()
+
+    @pytest.mark.parametrize("names", ["", " , ", [], ["", " "]])
+    def test_an_empty_list_is_accepted(self, cdn_domain, alice, names):
+        change = origin_verification_update(
+            domain=cdn_domain, enabled=True, common_names=names, context=ctx(alice)
+        )
+        assert change.changed and settings_of(cdn_domain).verify_origin_cert
 
 
 class TestPerOriginSni:

@@ -3,6 +3,8 @@ per-origin SNI. Each saves through its service, refreshes the tab, and keeps bad
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -30,14 +32,14 @@ def settings_of(domain):
     [
         (
             "protocol",
-            {"policy": "follow", "http_port": "8080", "https_port": "443"},
-            lambda s: s.forward_scheme == "follow" and s.http_port == 8080,
+            {"enabled": "on", "policy": "follow", "http_port": "8080", "https_port": "443"},
+            lambda s: s.forward_scheme_enabled and s.forward_scheme == "follow" and s.http_port == 8080,
         ),
         ("origin-host", {"host": "Origin.Example.NET"}, lambda s: s.origin_host == "origin.example.net"),
         (
             "verification",
-            {"enabled": "on", "common_names": "a.example.com, *.b.example.com"},
-            lambda s: s.verify_origin_cert and s.verify_common_names == ["a.example.com", "*.b.example.com"],
+            {"enabled": "on"},
+            lambda s: s.verify_origin_cert,
         ),
     ],
 )
@@ -60,12 +62,50 @@ def test_a_protocol_change_that_breaks_sni_stays_in_the_dialog(client, alpha, al
     domain = make_domain(account=alpha, sni_enabled=True, sni_name="origin.example.com")
     client.force_login(alice)
     response = client.post(
-        dialog_url(domain, "protocol"), {"policy": "http", "http_port": 80, "https_port": 443, "version": 1}
+        dialog_url(domain, "protocol"),
+        {"enabled": "on", "policy": "http", "http_port": 80, "https_port": 443, "version": 1},
     )
     assert response.status_code == 200
     body = response.content.decode()
     assert 'id="id_policy_error"' in body and "Turn off Origin SNI first" in body
     assert settings_of(domain).forward_scheme == "https" and not ConfigRevision.objects.exists()
+
+
+def test_the_protocol_dialog_turns_the_policy_off_and_keeps_the_policy_for_later(client, alpha, alice):
+    domain = make_domain(account=alpha, origins=[(OriginType.IPADDR, "203.0.113.10", 8080)])
+    client.force_login(alice)
+    form = html.unescape(client.get(dialog_url(domain, "protocol")).content.decode())
+    assert 'name="enabled" checked' in form and "each origin's own port is ignored" in form
+    response = client.post(
+        dialog_url(domain, "protocol"), {"policy": "https", "http_port": 80, "https_port": 443, "version": 1}
+    )
+    assert response.status_code == 204
+    stored = settings_of(domain)
+    assert (stored.forward_scheme_enabled, stored.forward_scheme, stored.https_port) == (False, "https", 443)
+    document = ConfigRevision.objects.get(domain=domain).document
+    assert document["forward_scheme"] == {
+        "policy": "https",
+        "http_port": 80,
+        "https_port": 443,
+        "enabled": False,
+    }
+
+
+def test_turning_the_policy_off_with_sni_on_and_no_origin_on_443_stays_in_the_dialog(client, alpha, alice):
+    domain = make_domain(
+        account=alpha,
+        origins=[(OriginType.IPADDR, "203.0.113.10", 8443)],
+        sni_enabled=True,
+        sni_name="origin.example.com",
+    )
+    client.force_login(alice)
+    response = client.post(
+        dialog_url(domain, "protocol"), {"policy": "https", "http_port": 80, "https_port": 443, "version": 1}
+    )
+    body = html.unescape(response.content.decode())
+    assert response.status_code == 200 and 'id="id_enabled_error"' in body
+    assert "none is on port 443" in body and "Turn off Origin SNI first, or add an origin on port 443" in body
+    assert settings_of(domain).forward_scheme_enabled and not ConfigRevision.objects.exists()
 
 
 def test_a_bad_origin_host_names_the_problem(client, alice, cdn_domain):
