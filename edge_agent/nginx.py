@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +47,26 @@ LUA_DIR = Path(__file__).resolve().parent / "lua"
 MODULES = ("ndk_http_module.so", "ngx_http_lua_module.so")
 MODULE_DIR = Path("/usr/lib/nginx/modules")
 CHUNK = 2000  # records per control call in a full sync: bounded memory on both sides
+
+
+# A unix socket's path is at most 107 bytes on Linux (sun_path), which a deep --state-dir exceeds.
+MAX_SOCKET_PATH = 100
+
+
+def control_socket_path(conf_dir: Path) -> Path:
+    """Where nginx's control server listens: beside the configuration, or, when that path is too long for a
+    unix socket, in a folder of this user's own (mode 0700) under the system's temporary folder, named
+    after the configuration folder so that two agents on one host never share it."""
+    path = conf_dir / SOCKET_NAME
+    if len(os.fsencode(path)) <= MAX_SOCKET_PATH:
+        return path
+    digest = hashlib.sha256(os.fsencode(conf_dir.resolve())).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / f"edge-agent-{os.getuid()}-{digest}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    info = folder.stat()
+    if info.st_uid != os.getuid() or info.st_mode & 0o077:
+        raise NginxError(f"{folder} must belong to this user and be private (mode 0700)")
+    return folder / SOCKET_NAME
 
 
 def _quote(value: str) -> str:
@@ -188,7 +210,7 @@ class NginxApplier:
     ) -> None:
         self.process = process
         self.conf_file = process.conf_dir / CONF_NAME
-        self.socket = process.conf_dir / SOCKET_NAME
+        self.socket = control_socket_path(process.conf_dir)
         self.ca_bundle = ca_bundle
         self.workers = workers
         self.resolvers = list(resolvers or [])

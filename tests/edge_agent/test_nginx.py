@@ -443,3 +443,16 @@ def test_extra_common_names_are_not_honoured_and_verification_fails_closed(
     doc["verify_origin"]["common_names"] = [NAME_A]
     push_all([edges[0]], doc)
     assert served(edges[0], "cn.example.test") == (502, "1", None)
+
+
+def test_a_deep_state_folder_still_gets_a_control_socket_nginx_can_listen_on(tmp_path):
+    from edge_agent.nginx import MAX_SOCKET_PATH, control_socket_path
+
+    shallow = tmp_path / "conf"
+    assert control_socket_path(shallow) == shallow / "edge-agent.sock"
+    deep = tmp_path.joinpath(*["a-rather-long-folder-name"] * 6)
+    path = control_socket_path(deep)
+    assert len(str(path)) <= MAX_SOCKET_PATH
+    assert path.parent.stat().st_mode & 0o777 == 0o700
+    assert control_socket_path(deep) == path  # the same agent finds it again
+    assert control_socket_path(deep / "other") != path  # another agent does not share it
