@@ -374,6 +374,42 @@ def origins_restore(*, domain: Domain, origins: list[dict[str, Any]]) -> None:
         domain._prefetched_objects_cache.pop("origins", None)
 
 
+def domain_origins_replace(*, domain: Domain, origins: list[OriginInput], context: ChangeContext) -> Domain:
+    """Make the domain's origins exactly these, in one revision (the vendor's ModifyCdnDomain).
+
+    An origin that stays (same address and port) keeps its row, its SNI and its configured functions; the
+    others are removed or added. Validated as an edit of each origin is.
+    """
+    with transaction.atomic():
+        locked = _locked(domain)
+        rows = {(o.address, o.port): o for o in locked.origins.all()}
+        before = sorted((origin_snapshot(o) for o in rows.values()), key=lambda o: (o["address"], o["port"]))
+        wanted = []
+        for values in _clean_origins(origins):
+            row = rows.get((values["address"], values["port"]))
+            if row is not None:
+                _check_origin_sni_host(row, new_type=str(values["type"]))
+                values |= {"enabled": row.enabled, "sni_host": row.sni_host}
+            wanted.append(values)
+        origins_restore(domain=locked, origins=wanted)
+        after = sorted(
+            (origin_snapshot(o) for o in locked.origins.all()), key=lambda o: (o["address"], o["port"])
+        )
+        if after != before:
+            revision = domain_config_publish(domain=locked, context=context, summary="Origins replaced")
+            operation_log_write(
+                context=context,
+                account=locked.account,
+                domain=locked,
+                action="origins.replace",
+                before={"origins": before},
+                after={"origins": after},
+                revision=revision.number if revision else None,
+            )
+    domain.status, domain.config_revision = locked.status, locked.config_revision
+    return locked
+
+
 def origin_remove(*, origin: Origin, context: ChangeContext) -> None:
     with transaction.atomic():
         locked = _locked(origin.domain)

@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import ChangeContext, OperationEntry, operation_log_write, operation_log_write_many
+from domains import configured
 from domains.models import FOLLOW_HOST, Domain, Origin, OriginFetchSettings
 from domains.publishing import domain_config_publish, domain_config_publish_many
 from edge.models import ConfigRevision
@@ -59,6 +60,8 @@ class SettingsChange:
     settings: OriginFetchSettings
     changed: bool
     revision: ConfigRevision | None
+    # The ConfigId of the function the change configured (`domains.configured`).
+    config_id: int | None = None
 
 
 def _has_settings(domain: Domain) -> bool:
@@ -145,6 +148,7 @@ def _settings_update_many(
     context: ChangeContext,
     expected_versions: dict[int, int] | None,
     action: str,
+    function: str,
     clean: Callable[[Domain, OriginFetchSettings], dict[str, Any]],
     summary: Callable[[dict[str, Any]], str],
 ) -> list[SettingsChange]:
@@ -155,7 +159,8 @@ def _settings_update_many(
     before anything is written: one invalid domain raises DomainValidationError naming it, and nothing is
     saved. Then the changed settings are saved, their config revisions published and the operation log
     written, in a fixed number of statements whatever the number of domains; delivery of all of them is
-    enqueued once, after commit. Returns one SettingsChange per domain, in the order given.
+    enqueued once, after commit. Returns one SettingsChange per domain, in the order given. Each domain has
+    `function` configured (`domains.configured`) from then on, changed or not.
     """
     if len({domain.pk for domain in domains}) != len(domains):
         raise ValueError("Each domain can be given only once.")
@@ -172,6 +177,7 @@ def _settings_update_many(
                 raise DomainValidationError(domain, exc) from None
             plans.append((domain, row, {field: getattr(row, field) for field in new}, new))
 
+        config_ids = configured.functions_configure(domains=locked, function=function)
         written = [(domain, row, before, new) for domain, row, before, new in plans if before != new]
         revisions: dict[int, ConfigRevision | None] = {}
         if written:
@@ -198,7 +204,7 @@ def _settings_update_many(
     for original, domain in zip(domains, locked, strict=True):
         original.status, original.config_revision = domain.status, domain.config_revision
     return [
-        SettingsChange(settings=row, changed=before != new, revision=revisions.get(domain.pk))
+        SettingsChange(row, before != new, revisions.get(domain.pk), config_ids[domain.pk])
         for domain, row, before, new in plans
     ]
 
@@ -249,6 +255,7 @@ def origin_sni_update_many(
         context=context,
         expected_versions=expected_versions,
         action="origin_sni.update",
+        function=configured.HTTPS_ORIGIN_SNI,
         clean=clean,
         summary=lambda new: (
             f"Origin SNI {'on' if new['sni_enabled'] else 'off'}"
@@ -305,6 +312,7 @@ def origin_protocol_update_many(
         context=context,
         expected_versions=expected_versions,
         action="origin_protocol.update",
+        function=configured.FORWARD_SCHEME,
         clean=clean,
         summary=lambda new: (
             f"Origin protocol {new['forward_scheme']} (HTTP {new['http_port']}, HTTPS {new['https_port']})"
@@ -340,6 +348,7 @@ def origin_host_update_many(
         context=context,
         expected_versions=expected_versions,
         action="origin_host.update",
+        function=configured.SET_REQ_HOST_HEADER,
         clean=clean,
         summary=lambda new: f"Origin host {new['origin_host'] or 'default (the domain)'}",
     )
@@ -382,6 +391,7 @@ def origin_verification_update_many(
         context=context,
         expected_versions=expected_versions,
         action="origin_verification.update",
+        function=configured.ORIGIN_CERTIFICATE_VERIFICATION,
         clean=clean,
         summary=lambda new: f"Origin certificate verification {'on' if new['verify_origin_cert'] else 'off'}",
     )
@@ -409,8 +419,9 @@ def origin_sni_host_update(*, origin: Origin, sni_host: str, context: ChangeCont
         value = validate_origin_sni_host(
             sni_host, origin_type=row.type, origin_host=settings.effective_origin_host
         )
+        config_id = configured.origin_function_mark(origin=row, configured=bool(value))
         if value == row.sni_host:
-            return SettingsChange(settings=settings, changed=False, revision=None)
+            return SettingsChange(settings=settings, changed=False, revision=None, config_id=config_id)
         before = {"origin": row.address, "sni_host": row.sni_host}
         row.sni_host = value
         row.save(update_fields=["sni_host"])
@@ -426,4 +437,4 @@ def origin_sni_host_update(*, origin: Origin, sni_host: str, context: ChangeCont
             after={"origin": row.address, "sni_host": value},
             revision=revision.number if revision else None,
         )
-    return SettingsChange(settings=settings, changed=True, revision=revision)
+    return SettingsChange(settings=settings, changed=True, revision=revision, config_id=config_id)

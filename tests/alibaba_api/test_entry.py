@@ -116,7 +116,7 @@ def test_a_role_change_takes_effect_at_once(api, alice, cdn_domain):
 
 
 def test_an_unknown_action_is_not_found(api):
-    answer = api.call("DeleteCdnDomain", {"DomainName": "x.example.com"})
+    answer = api.call("RefreshObjectCaches", {"ObjectPath": "x.example.com/a.png"})
     assert (answer.status, answer.code) == (404, "InvalidAction.NotFound")
 
 
