@@ -1,7 +1,7 @@
 """What Terraform's alicloud provider sends and reads, over the official Python SDKs, so tests replay it.
 
-From the provider's sources: `resource_alicloud_cdn_domain_new.go` (AddCdnDomain with `Sources` keyed `Weight`,
-`type`, `content`, `priority`, `port` and `Tag.N`, then DescribeCdnDomainDetail until `online`;
+From the provider's sources: `resource_alicloud_cdn_domain_new.go` (AddCdnDomain with `Sources` keyed
+`Weight`, `type`, `content`, `priority`, `port` and `Tag.N`, then DescribeCdnDomainDetail until `online`;
 ModifyCdnDomain with `Type`, `Content`...; StopCdnDomain / StartCdnDomain waiting for `offline` / `online`;
 DeleteCdnDomain then Describe until InvalidDomain.NotFound; Read = DescribeCdnDomainDetail +
 DescribeDomainCertificateInfo + ListTagResources), `resource_alicloud_dcdn_domain.go` (the DCDN twins, tags

@@ -7,7 +7,8 @@ from urllib.parse import urlparse
 
 import pytest
 
-from accounts.models import OperationLog, Source as LogSource
+from accounts.models import OperationLog
+from accounts.models import Source as LogSource
 from domains.models import Domain
 from tests.alibaba_api import terraform
 from tests.alibaba_api.terraform import CDN_PRODUCT, DCDN_PRODUCT, Source, VendorError
