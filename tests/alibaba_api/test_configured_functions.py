@@ -1,6 +1,6 @@
 """Config functions as the vendor keeps them: a function exists once configured (by any entry point), keeps
-its ConfigId until it is deleted, is absent afterwards (from the list, by name and by ConfigId), and comes back
-with a new ConfigId when configured again."""
+its ConfigId until it is deleted, is absent afterwards (from the list, by name and by ConfigId), and comes
+back with a new ConfigId when configured again."""
 
 from __future__ import annotations
 
