@@ -43,6 +43,7 @@ def demo(transactional_db, tmp_path, celery_worker):
     for name in ("edge-1", "edge-2", "edge-3"):
         agent = AgentProcess(name, tmp_path / name, key="")
         node = EdgeNode.objects.create(name=name, agent_url=agent.url)
+        agent.key = node.signing_key  # reads of the agent (`held`, `status`) are signed with it
         agent.key_file.write_text(node.signing_key)
         agents.append(agent.start())
     call_command("seed_demo", agents_dir=str(tmp_path / "keys"))
