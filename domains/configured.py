@@ -40,18 +40,20 @@ FUNCTION_FIELDS = {
 def functions_configure(*, domains: Sequence[Domain], function: str) -> dict[int, int]:
     """Mark a domain-wide function configured on each domain; return each domain's ConfigId.
 
-    A domain that had it keeps its row (and ConfigId); the others get one. Two statements for any number of
-    domains.
+    A domain that had it keeps its row (and ConfigId); the others get one. One statement when every domain
+    had it, two otherwise, for any number of domains; the caller holds the domains' rows locked, so no other
+    transaction adds the same row meanwhile.
     """
     pks = [domain.pk for domain in domains]
-    ConfiguredFunction.objects.bulk_create(
-        [ConfiguredFunction(domain_id=pk, function=function) for pk in pks], ignore_conflicts=True
-    )
-    return dict(
+    ids = dict(
         ConfiguredFunction.objects.filter(
             domain_id__in=pks, function=function, origin__isnull=True
         ).values_list("domain_id", "id")
     )
+    missing = [ConfiguredFunction(domain_id=pk, function=function) for pk in pks if pk not in ids]
+    if missing:
+        ids |= {row.domain_id: row.pk for row in ConfiguredFunction.objects.bulk_create(missing)}
+    return ids
 
 
 def origin_function_mark(*, origin: Origin, configured: bool, function: str = ORIGIN_SNI) -> int | None:
