@@ -6,6 +6,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from domains.models import Domain, DomainTag
+from tests.browser.test_accessibility import axe, serious_violations  # noqa: F401 - axe is a fixture
 from tests.browser.test_domain_pane import open_pane
 from tests.browser.test_origin_sni_journey import log_on
 
@@ -16,7 +17,7 @@ def tags_of(name: str) -> dict[str, str]:
     return dict(DomainTag.objects.filter(domain=Domain.objects.get(name=name)).values_list("key", "value"))
 
 
-def test_a_customer_tags_a_domain(page: Page, live_server, demo, shots):
+def test_a_customer_tags_a_domain(page: Page, live_server, demo, shots, axe):  # noqa: F811
     shot = shots("tags")
     domain = "www.example.com"
     log_on(page, live_server.url)
@@ -26,6 +27,7 @@ def test_a_customer_tags_a_domain(page: Page, live_server, demo, shots):
 
     section.get_by_role("button", name="Edit tags").click()
     dialog = page.get_by_role("dialog", name="Edit tags")
+    assert serious_violations(page, axe) == [], "Edit tags dialog"
     dialog.get_by_label("Key of tag 1").fill("env")
     dialog.get_by_label("Value of tag 1").fill("prod")
     dialog.get_by_role("button", name="Add tag").click()
@@ -35,6 +37,7 @@ def test_a_customer_tags_a_domain(page: Page, live_server, demo, shots):
     # The reserved prefix is refused next to its field, and what was typed stays.
     expect(dialog.locator("#id_tag-1-key_error")).to_contain_text("starts with aliyun or acs:")
     expect(dialog.get_by_label("Key of tag 1")).to_have_value("env")
+    assert serious_violations(page, axe) == [], "Edit tags dialog with an error"
     shot("reserved-key")
     dialog.get_by_label("Key of tag 2").fill("team")
     dialog.get_by_role("button", name="OK").click()
