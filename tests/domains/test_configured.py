@@ -9,6 +9,7 @@ import zlib
 import pytest
 from django.apps import apps
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 
 from accounts.audit import ChangeContext
 from accounts.models import OperationLog
@@ -109,3 +110,13 @@ def test_replacing_the_origins_is_validated_as_an_edit(alpha, alice):
         domain_origins_replace(domain=domain, origins=[], context=ChangeContext(alice))
     assert caught.value.error_dict["origins"][0].code == "required"
     assert domain.origins.get().address == "203.0.113.10"
+
+
+def test_the_operation_log_reads_a_replacement_of_the_origins(client, alpha, alice):
+    domain = make_domain(account=alpha)
+    origins = [OriginInput("ipaddr", "198.51.100.2", 443)]
+    domain_origins_replace(domain=domain, origins=origins, context=ChangeContext(alice))
+    client.force_login(alice)
+    page = reverse("domains:operations", kwargs={"product": domain.product, "name": domain.name})
+    body = client.get(page).content.decode()
+    assert "Modify origins" in body and "198.51.100.2" in body and "203.0.113.10" in body

@@ -183,3 +183,10 @@ def test_tags_go_with_their_domain(alpha, alice):
     domain_tags_add(domains=[domain], tags={"env": "x"}, context=ChangeContext(alice))
     domain.delete()
     assert not DomainTag.objects.exists()
+
+
+def test_the_operation_log_reads_a_tag_change(client, alice, cdn_domain):
+    domain_tags_add(domains=[cdn_domain], tags={"env": "prod"}, context=ChangeContext(alice))
+    client.force_login(alice)
+    body = client.get(url(cdn_domain, "operations")).content.decode()
+    assert "Modify tags" in body and "prod" in body
