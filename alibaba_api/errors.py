@@ -27,6 +27,7 @@ Codes from ALIBABA_API.md, and where it is silent the vendor's own:
 | TooManyDomains | 400 | more than 50 domains, 50 functions, or domains x functions > 50 |
 | Throttling | 429 | over ALIBABA_API_RATE_LIMIT calls per second per key, with `x-acs-retry-after` (ms) |
 | RequestEntityTooLarge | 413 | a body over 1 MiB (refused from its Content-Length, or once 1 MiB was read) |
+| MissingContentLength | 411 | a chunked body on a server that does not decode chunks (gunicorn does) |
 | ServiceBusy | 403 | the database refused (lock timeout, deadlock); retry |
 | ServiceUnavailable | 503 | the nonce store (cache) is unreachable |
 | UnsupportedHTTPMethod | 405 | a method other than GET or POST |

@@ -30,7 +30,6 @@ from alibaba_api.function_base import (
     parse_config_id,
     text_arg,
 )
-from domains.configured import ORIGIN_SNI, function_unconfigure
 from domains.models import Domain, Origin, ProtocolPolicy
 from origin_fetch.services import (
     origin_host_update,
@@ -346,8 +345,6 @@ class PerOriginSni(Function):
                 self.call(
                     domain, lambda o=origin: origin_sni_host_update(origin=o, sni_host="", context=context)
                 )
-        if origin_id is None:
-            function_unconfigure(domain=domain, function=ORIGIN_SNI, origin=None)
 
 
 FUNCTIONS: dict[str, Function] = {

@@ -141,7 +141,7 @@ def _signed_request(request: HttpRequest) -> SignedRequest:
 def _too_large() -> ApiError:
     return ApiError(
         "RequestEntityTooLarge",
-        f"The request body is larger than {MAX_BODY_BYTES} bytes; parameters belong in the query string.",
+        f"The request body is larger than {MAX_BODY_BYTES} bytes, the most this API reads.",
         status=413,
     )
 
