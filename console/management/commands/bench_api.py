@@ -401,14 +401,15 @@ class Command(BaseCommand):
                 "`origin_sni_update` also uses, and `domains.publishing.domain_config_publish_many`) "
                 "validates "
                 "every domain first, then reads the edge nodes, locks the domains (in id order) with "
-                "their settings and latest config documents in one statement, updates the settings, reads "
+                "their settings and latest config documents in one statement, reads the ConfigId each domain "
+                "has for the function (and adds the missing ones), updates the settings, reads "
                 "the origins, inserts all the revisions, deployments and operation log entries in one "
                 "statement each, moves every domain to its new revision in one UPDATE, and enqueues one "
                 "delivery task after commit. Concurrent BatchSets of the same domains wait for each other's "
                 "row locks, so their rate is about one over the time a batch holds the locks "
                 "(each also changes 20 domains, so 20 x the rate domain changes per second). "
-                "A DescribeCdnDomainConfigs runs one SQL statement (settings, origins and delivery Status "
-                "together) and two Redis round trips: the nonce, and the AccessKey's version stamps (the key "
+                "A DescribeCdnDomainConfigs runs one SQL statement (settings, origins, configured functions "
+                "and delivery Status together) and two Redis round trips: the nonce, and the AccessKey's version stamps (the key "
                 "is cached in process memory; the stamps make a disabled or deleted key refused at once).",
                 "",
             ]
