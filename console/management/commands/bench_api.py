@@ -409,8 +409,9 @@ class Command(BaseCommand):
                 "row locks, so their rate is about one over the time a batch holds the locks "
                 "(each also changes 20 domains, so 20 x the rate domain changes per second). "
                 "A DescribeCdnDomainConfigs runs one SQL statement (settings, origins, configured functions "
-                "and delivery Status together) and two Redis round trips: the nonce, and the AccessKey's version stamps (the key "
-                "is cached in process memory; the stamps make a disabled or deleted key refused at once).",
+                "and delivery Status together) and two Redis round trips: the nonce, and the AccessKey's "
+                "version stamps (the key is cached in process memory; the stamps make a disabled or deleted "
+                "key refused at once).",
                 "",
             ]
         )
