@@ -8,9 +8,10 @@ import json
 import pytest
 
 from accounts.models import OperationLog
+from alibaba_api.actions import ACTIONS
 from domains.models import Domain, DomainStatus, DomainTag, Origin
 from tests import factories
-from tests.alibaba_api.conftest import DCDN, SignedClient
+from tests.alibaba_api.conftest import CDN, DCDN, SignedClient
 
 
 def sources(*items: tuple[str, str, int]) -> str:
@@ -299,4 +300,30 @@ def test_a_viewers_key_is_refused_on_every_write(viewer_api, cdn_domain):
     cdn_domain.refresh_from_db()
     assert (cdn_domain.status, cdn_domain.deleted_at) == ("online", None)
     assert not Domain.objects.filter(name="viewer.alpha.example").exists()
+    assert not OperationLog.objects.exclude(action="access_key.create").exists()
+
+
+def dcdn_name(cdn_name: str) -> str | None:
+    """The DCDN twin of a CDN action (the same handler under the DCDN version), None when there is none."""
+    handler = ACTIONS[(CDN, cdn_name)]
+    return next(
+        (name for (version, name), action in ACTIONS.items() if version == DCDN and action is handler), None
+    )
+
+
+def test_the_dcdn_twins_refuse_strangers_and_viewers_alike(api, viewer_api, charlie, dcdn_domain):
+    other = factories.make_domain(
+        account=charlie.membership.account, name="dyn.other.example", product="dcdn"
+    )
+    api.version = viewer_api.version = DCDN
+    twins = [(dcdn_name(action), params) for action, params in calls_on(other.name) if dcdn_name(action)]
+    assert len(twins) == 13
+    for action, params in twins:
+        answer = api.call(action, params)
+        assert (action, answer.status, answer.code) == (action, 404, "InvalidDomain.NotFound")
+    writes = [(dcdn_name(a), p) for a, p in calls_on(dcdn_domain.name) if a in WRITES and dcdn_name(a)]
+    writes.append(("AddDcdnDomain", {"DomainName": "viewer.alpha.example", "Sources": ONE_SOURCE}))
+    for action, params in writes:
+        answer = viewer_api.call(action, params)
+        assert (action, answer.status, answer.code) == (action, 403, "Forbidden.RAM")
     assert not OperationLog.objects.exclude(action="access_key.create").exists()
