@@ -73,7 +73,6 @@ def new_sdk(endpoint: str, key_id: str, secret: str, version: str, *, v1: bool =
 
 def core_sdk(endpoint: str, key_id: str, secret: str, version: str) -> Caller:
     """The older aliyun-python-sdk-core (HMAC-SHA1), its CommonRequest with every parameter in the body."""
-    client = AcsClient(key_id, secret, "cn-hangzhou", auto_retry=False)
 
     def call(action: str, params: dict[str, str]) -> dict[str, Any]:
         request = CommonRequest(domain=endpoint, version=version, action_name=action)
@@ -81,10 +80,14 @@ def core_sdk(endpoint: str, key_id: str, secret: str, version: str) -> Caller:
         request.set_method("POST")
         for name, value in params.items():
             request.add_body_params(name, value)
+        # A client per call, its connection closed after: a kept-alive one would hold a server thread.
+        client = AcsClient(key_id, secret, "cn-hangzhou", auto_retry=False)
         try:
             return json.loads(client.do_action_with_exception(request))
         except ServerException as exc:
             raise VendorError(exc.get_error_code(), exc.get_http_status(), exc.get_error_msg()) from None
+        finally:
+            client.session.close()
 
     return call
 
