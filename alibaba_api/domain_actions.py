@@ -223,6 +223,22 @@ def describe_certificate_info(call: ApiCall) -> dict[str, Any]:
     return {"CertInfos": {"CertInfo": [info]}}
 
 
+def set_certificate(call: ApiCall) -> dict[str, Any]:
+    """SetCdnDomainSSLCertificate: the console keeps no HTTPS certificates of accelerated domains, so only a
+    call that leaves HTTPS as it is succeeds (Terraform sends `SSLProtocol=off` when it creates a domain)."""
+    domain = one_domain(call, call.required("DomainName"))
+    protocol = call.required("SSLProtocol").lower()
+    if protocol not in ("on", "off"):
+        raise invalid_parameter("SSLProtocol", f"use on or off, not {protocol!r}.")
+    if (protocol == "on") != domain.https_enabled or call.param("SSLPub") or call.param("CertId"):
+        raise invalid_parameter(
+            "SSLProtocol",
+            f"HTTPS of {domain.name} is {'on' if domain.https_enabled else 'off'} and stays so: this console "
+            "does not manage the HTTPS certificates of accelerated domains.",
+        )
+    return {}
+
+
 ACTIONS: ActionTable = {
     ("AddCdnDomain", "AddDcdnDomain"): Action(add_domain, writes=True),
     ("ModifyCdnDomain", "UpdateDcdnDomain"): Action(modify_domain, writes=True),
@@ -231,6 +247,7 @@ ACTIONS: ActionTable = {
     ("DeleteCdnDomain", "DeleteDcdnDomain"): Action(delete_domain, writes=True),
     ("BatchStartCdnDomain", None): Action(batch_start_domains, writes=True),
     ("BatchStopCdnDomain", None): Action(batch_stop_domains, writes=True),
+    ("SetCdnDomainSSLCertificate", "SetDcdnDomainSSLCertificate"): Action(set_certificate, writes=True),
     ("DescribeDomainCertificateInfo", "DescribeDcdnDomainCertificateInfo"): Action(
         describe_certificate_info, writes=False
     ),

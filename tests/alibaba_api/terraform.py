@@ -1,7 +1,8 @@
 """What Terraform's alicloud provider sends and reads, over the official Python SDKs, so tests replay it.
 
 From the provider's sources: `resource_alicloud_cdn_domain_new.go` (AddCdnDomain with `Sources` keyed
-`Weight`, `type`, `content`, `priority`, `port` and `Tag.N`, then DescribeCdnDomainDetail until `online`;
+`Weight`, `type`, `content`, `priority`, `port` and `Tag.N`, then DescribeCdnDomainDetail until `online`
+(a DCDN domain then gets SetDcdnDomainSSLCertificate with `SSLProtocol=off`, its schema's default);
 ModifyCdnDomain with `Type`, `Content`...; StopCdnDomain / StartCdnDomain waiting for `offline` / `online`;
 DeleteCdnDomain then Describe until InvalidDomain.NotFound; Read = DescribeCdnDomainDetail +
 DescribeDomainCertificateInfo + ListTagResources), `resource_alicloud_dcdn_domain.go` (the DCDN twins, tags
@@ -182,6 +183,11 @@ def create(
         request[f"Tag.{index}.Value"] = value
     call(product.add, request)
     wait_status(call, product, name, "online")
+    if (
+        product.dcdn
+    ):  # then its Update: `ssl_protocol` defaults to off, a change from nothing on a new resource
+        call("SetDcdnDomainSSLCertificate", {"DomainName": name, "SSLProtocol": "off"})
+        wait_status(call, product, name, "online")
 
 
 def describe(call: Caller, product: Product, name: str) -> dict[str, Any]:

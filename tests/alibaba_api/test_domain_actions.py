@@ -208,6 +208,18 @@ def test_certificate_info_says_whether_https_is_on(api, cdn_domain):
     assert (info["DomainName"], info["ServerCertificateStatus"]) == (cdn_domain.name, "off")
 
 
+def test_the_certificate_can_only_stay_as_it_is(api, cdn_domain):
+    params = {"DomainName": cdn_domain.name, "SSLProtocol": "off"}
+    assert api.call("SetCdnDomainSSLCertificate", params).status == 200
+    for extra in ({"SSLProtocol": "on"}, {"SSLPub": "-----BEGIN CERTIFICATE-----"}):
+        answer = api.call("SetCdnDomainSSLCertificate", params | extra)
+        assert (answer.status, answer.code) == (400, "InvalidParameter")
+        assert "does not manage the HTTPS certificates" in answer.body["Message"]
+    assert (
+        api.call("SetCdnDomainSSLCertificate", params | {"SSLProtocol": "maybe"}).code == "InvalidParameter"
+    )
+
+
 # Strangers and viewers, for every action that names a domain.
 
 DOMAIN_ACTIONS = [
@@ -217,6 +229,7 @@ DOMAIN_ACTIONS = [
     ("DeleteCdnDomain", {}),
     ("DescribeCdnDomainDetail", {}),
     ("DescribeDomainCertificateInfo", {}),
+    ("SetCdnDomainSSLCertificate", {"SSLProtocol": "off"}),
     ("DescribeCdnDomainConfigs", {}),
     ("DeleteSpecificConfig", {"ConfigId": "1"}),
 ]
@@ -251,6 +264,7 @@ WRITES = {
     "StartCdnDomain",
     "DeleteCdnDomain",
     "DeleteSpecificConfig",
+    "SetCdnDomainSSLCertificate",
     "BatchStartCdnDomain",
     "BatchStopCdnDomain",
     "BatchSetCdnDomainConfig",
@@ -317,7 +331,7 @@ def test_the_dcdn_twins_refuse_strangers_and_viewers_alike(api, viewer_api, char
     )
     api.version = viewer_api.version = DCDN
     twins = [(dcdn_name(action), params) for action, params in calls_on(other.name) if dcdn_name(action)]
-    assert len(twins) == 13
+    assert len(twins) == 14
     for action, params in twins:
         answer = api.call(action, params)
         assert (action, answer.status, answer.code) == (action, 404, "InvalidDomain.NotFound")
