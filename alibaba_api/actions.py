@@ -1,149 +1,53 @@
-"""The actions of the Alibaba-compatible API: CDN (2018-05-10) and DCDN (2018-01-15), ALIBABA_API.md.
+"""The actions of the Alibaba-compatible API: CDN (2018-05-10) and DCDN (2018-01-15), ALIBABA_API.md, and
+their routing: domain reads and config functions here, the domain lifecycle in `alibaba_api.domain_actions`,
+tags in `alibaba_api.tags`.
 
-Each handler takes an authenticated `ApiCall` and returns the success body without its RequestId, or raises
-`ApiError`. Writes go through `alibaba_api.functions`, hence through `origin_fetch.services`.
+Each handler takes an authenticated `ApiCall` (`alibaba_api.calls`) and returns the success body without its
+RequestId, or raises `ApiError`. Config writes go through `alibaba_api.functions`, hence through
+`origin_fetch.services`, which keep each configured function's ConfigId (`domains.configured`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from django.db import transaction
 
-from accounts.audit import ChangeContext
-from alibaba_api.credentials import Credential
+from alibaba_api import domain_actions, tags
+from alibaba_api.calls import (
+    CDN_VERSION,
+    DCDN_VERSION,
+    PRODUCT_BY_VERSION,
+    Action,
+    ActionTable,
+    ApiCall,
+    api_time,
+    caller_domains,
+    check_limits,
+    domain_name,
+    int_param,
+    lock,
+    names,
+    one_domain,
+)
 from alibaba_api.errors import (
     ApiError,
     config_not_found,
     domain_not_found,
+    functions_malformed,
     invalid_parameter,
-    missing_parameter,
-    too_many,
 )
-from alibaba_api.function_base import Config, Function, parse_config_id
-from alibaba_api.functions import FUNCTIONS, FUNCTIONS_BY_CODE, function_named, parse_functions
-from alibaba_api.selectors import api_domains, domain_configs_state, domain_state, ordered_origins
-from domains.models import BusinessType, Coverage, Domain, DomainStatus, Origin, Product
+from alibaba_api.function_base import Config, parse_config_id
+from alibaba_api.functions import FUNCTIONS, FunctionCall, function_named, parse_functions
+from alibaba_api.selectors import api_domains, configured_functions, domain_configs_state, ordered_origins
+from domains.models import BusinessType, ConfiguredFunction, Coverage, Domain, DomainStatus, Origin
 from domains.selectors import domains_matching
 
-CDN_VERSION = "2018-05-10"
-DCDN_VERSION = "2018-01-15"
-PRODUCT_BY_VERSION = {CDN_VERSION: Product.CDN, DCDN_VERSION: Product.DCDN}
-
-MAX_DOMAINS = 50
-MAX_FUNCTIONS = 50
-MAX_PAIRS = 50
 MAX_PAGE_SIZE = 500
 DEFAULT_PAGE_SIZE = 20
 # DomainSearchType: the console's search modes under the vendor's names.
 SEARCH_TYPES = {"fuzzy_match": "fuzzy", "pre_match": "prefix", "suf_match": "suffix", "full_match": "exact"}
 CDN_TYPES = (BusinessType.WEB, BusinessType.DOWNLOAD, BusinessType.VIDEO)
-
-
-@dataclass(frozen=True)
-class ApiCall:
-    """An authenticated call: its parameters, the key that signed it and the change context of writes."""
-
-    params: dict[str, str]
-    credential: Credential
-    context: ChangeContext
-    product: str
-
-    @property
-    def dcdn(self) -> bool:
-        return self.product == Product.DCDN
-
-    def param(self, name: str) -> str:
-        return (self.params.get(name) or "").strip()
-
-    def required(self, name: str) -> str:
-        value = self.param(name)
-        if not value:
-            raise missing_parameter(name)
-        return value
-
-
-def _time(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def _names(raw: str) -> list[str]:
-    """Comma-separated names, normalised (lower case, no trailing dot) and de-duplicated in order."""
-    names: list[str] = []
-    for item in raw.split(","):
-        name = item.strip().lower().rstrip(".")
-        if name and name not in names:
-            names.append(name)
-    return names
-
-
-def _int_param(call: ApiCall, name: str, *, default: int, low: int, high: int) -> int:
-    raw = call.param(name)
-    if not raw:
-        return default
-    if not raw.isdigit() or not low <= int(raw) <= high:
-        raise invalid_parameter(name, f"use a whole number from {low} to {high}, not {raw!r}.")
-    return int(raw)
-
-
-def _one_domain(call: ApiCall, name: str) -> Domain:
-    domain = (
-        api_domains(account_id=call.credential.account_id, product=call.product)
-        .select_related("origin_fetch")
-        .filter(name=name.strip().lower().rstrip("."))
-        .first()
-    )
-    if domain is None:
-        raise domain_not_found(name)
-    return domain
-
-
-def _domains(call: ApiCall, names: list[str]) -> list[Domain]:
-    """The caller's domains of these names, in order; InvalidDomain.NotFound names the first missing."""
-    found = {
-        domain.name: domain
-        for domain in api_domains(account_id=call.credential.account_id, product=call.product).filter(
-            name__in=names
-        )
-    }
-    for name in names:
-        if name not in found:
-            raise domain_not_found(name)
-    return [found[name] for name in names]
-
-
-def _lock(domains: list[Domain]) -> None:
-    """Lock the domains' rows in one statement, in id order, so concurrent batches never deadlock."""
-    pks = sorted(domain.pk for domain in domains)
-    locked = set(
-        Domain.objects.select_for_update()
-        .filter(pk__in=pks, deleted_at__isnull=True)
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    for domain in domains:
-        if domain.pk not in locked:
-            raise domain_not_found(domain.name)
-
-
-def _check_limits(domains: int, functions: int, *, functions_label: str = "functions") -> None:
-    if domains > MAX_DOMAINS:
-        raise too_many(
-            f"At most {MAX_DOMAINS} domain names can be given in one call; this call gives {domains}."
-        )
-    if functions > MAX_FUNCTIONS:
-        raise too_many(
-            f"At most {MAX_FUNCTIONS} {functions_label} can be given in one call; "
-            f"this call gives {functions}."
-        )
-    if domains * functions > MAX_PAIRS:
-        raise too_many(
-            f"The number of domain names times the number of {functions_label} must be at most {MAX_PAIRS}; "
-            f"this call gives {domains} x {functions} = {domains * functions}."
-        )
 
 
 # Reads
@@ -163,10 +67,11 @@ def _sources(origins: list[Origin]) -> list[dict[str, Any]]:
 
 
 def describe_user_domains(call: ApiCall) -> dict[str, Any]:
-    page_size = _int_param(call, "PageSize", default=DEFAULT_PAGE_SIZE, low=1, high=MAX_PAGE_SIZE)
-    page_number = _int_param(call, "PageNumber", default=1, low=1, high=1_000_000)
+    page_size = int_param(call, "PageSize", default=DEFAULT_PAGE_SIZE, low=1, high=MAX_PAGE_SIZE)
+    page_number = int_param(call, "PageNumber", default=1, low=1, high=1_000_000)
     domains = api_domains(account_id=call.credential.account_id, product=call.product)
 
+    domains = tags.tagged(call, domains)
     name = call.param("DomainName").lower()
     search = call.param("DomainSearchType") or "full_match"
     if search not in SEARCH_TYPES:
@@ -204,8 +109,8 @@ def describe_user_domains(call: ApiCall) -> dict[str, Any]:
             "Cname": domain.cname,
             "CdnType": domain.business_type,
             "DomainStatus": domain.status,
-            "GmtCreated": _time(domain.created_at),
-            "GmtModified": _time(domain.modified_at),
+            "GmtCreated": api_time(domain.created_at),
+            "GmtModified": api_time(domain.modified_at),
             "Description": domain.description,
             "Coverage": domain.coverage,
             ssl_key: "on" if domain.https_enabled else "off",
@@ -222,7 +127,7 @@ def describe_user_domains(call: ApiCall) -> dict[str, Any]:
 
 
 def describe_domain_detail(call: ApiCall) -> dict[str, Any]:
-    domain = _one_domain(call, call.required("DomainName"))
+    domain = one_domain(call, call.required("DomainName"))
     origins = list(domain.origins.order_by("priority", "id"))
     sources = [
         {
@@ -240,8 +145,8 @@ def describe_domain_detail(call: ApiCall) -> dict[str, Any]:
         "Description": domain.description,
         "DomainName": domain.name,
         "DomainStatus": domain.status,
-        "GmtCreated": _time(domain.created_at),
-        "GmtModified": _time(domain.modified_at),
+        "GmtCreated": api_time(domain.created_at),
+        "GmtModified": api_time(domain.modified_at),
         "Scope": domain.coverage,
     }
     if call.dcdn:
@@ -257,32 +162,27 @@ def describe_domain_detail(call: ApiCall) -> dict[str, Any]:
 
 
 def describe_domain_configs(call: ApiCall) -> dict[str, Any]:
+    """The functions configured on the domain, and only those: a deleted one is absent, also by name."""
     name = call.required("DomainName")
     found = domain_configs_state(
-        account_id=call.credential.account_id, product=call.product, name=name.lower().rstrip(".")
+        account_id=call.credential.account_id, product=call.product, name=domain_name(name)
     )
     if found is None:
         raise domain_not_found(name)
     state, status = found
-    domain = state.domain
-    names = [name for name in call.param("FunctionNames").split(",") if name.strip()]
-    functions: list[Function] = [function_named(name) for name in names] or list(FUNCTIONS.values())
+    wanted = [name for name in call.param("FunctionNames").split(",") if name.strip()]
+    functions = [function_named(name) for name in wanted] or list(FUNCTIONS.values())
+    raw_id = call.param("ConfigId")
+    config_id = parse_config_id(raw_id) if raw_id else None
+    if raw_id and config_id is None:
+        raise invalid_parameter("ConfigId", f"a ConfigId is a number, not {raw_id!r}.")
     configs: list[Config] = []
     for function in functions:
-        configs.extend(function.describe(state, include_default=bool(names)))
-    raw_id = call.param("ConfigId")
-    if raw_id:
-        ref = parse_config_id(raw_id)
-        if ref is None:
-            raise invalid_parameter("ConfigId", f"a ConfigId is a number, not {raw_id!r}.")
-        function = FUNCTIONS_BY_CODE.get(ref.code)
-        if ref.domain_pk != domain.pk or function is None:
-            raise config_not_found(raw_id, domain.name)
-        if not function.per_origin and not names:
-            configs = function.describe(state, include_default=True)
-        configs = [config for config in configs if str(config.config_id) == raw_id]
-        if not configs:
-            raise config_not_found(raw_id, domain.name)
+        rows = [row for row in state.configured if row.function == function.name]
+        configs.extend(function.describe(state, rows))
+    if config_id is not None:
+        # A ConfigId that is not (or no longer) one of the domain's configurations finds nothing.
+        configs = [config for config in configs if config.config_id == config_id]
     return {
         "DomainConfigs": {
             "DomainConfig": [
@@ -304,24 +204,47 @@ def describe_domain_configs(call: ApiCall) -> dict[str, Any]:
 # Writes
 
 
+def _origins_of_config_ids(calls: list[FunctionCall], domains: list[Domain]) -> dict[int, int | None]:
+    """The origin of each `configId` the items gave (None for a domain-wide function), checked against the
+    items' functions and domains. A ConfigId that no longer exists sets the function anew."""
+    given = {item.config_id: item for item in calls if item.config_id is not None}
+    if not given:
+        return {}
+    rows = ConfiguredFunction.objects.filter(pk__in=list(given)).values_list(
+        "id", "domain_id", "function", "origin_id"
+    )
+    pks = {domain.pk for domain in domains}
+    origins: dict[int, int | None] = {}
+    for pk, domain_id, function, origin_id in rows:
+        item = given[pk]
+        if domain_id not in pks or function != item.function.name:
+            raise functions_malformed(
+                f"configId {pk} is not a ConfigId of {item.function.name} of these domains."
+            )
+        origins[pk] = origin_id
+    return origins
+
+
 def batch_set_domain_configs(call: ApiCall) -> dict[str, Any]:
-    names = _names(call.required("DomainNames"))
+    domain_names = names(call.required("DomainNames"))
     calls = parse_functions(call.params.get("Functions"))
-    _check_limits(len(names), len(calls))
-    domains = _domains(call, names)
+    check_limits(len(domain_names), len(calls))
+    domains = caller_domains(call, domain_names)
+    origins = _origins_of_config_ids(calls, domains)
     written: list[dict[int, list[int]]] = []
     if len(calls) == 1 and calls[0].function.batched:
         # One function of the domain-wide settings: one batch of the shared write path, which locks the
         # domains and writes all of them or none in its own transaction.
         item = calls[0]
-        written.append(item.function.apply_many(domains, item.parsed, call.context, tag=item.config_tag))
+        written.append(item.function.apply_many(domains, item.parsed, call.context))
     else:
         with transaction.atomic():
-            _lock(domains)
+            lock(domains)
             # Each function in order, on all the domains at once; all of it or nothing.
             for item in calls:
+                origin_id = origins.get(item.config_id) if item.config_id is not None else None
                 written.append(
-                    item.function.apply_many(domains, item.parsed, call.context, tag=item.config_tag)
+                    item.function.apply_many(domains, item.parsed, call.context, origin_id=origin_id)
                 )
     models = [
         {"ConfigId": config_id, "DomainName": domain.name, "FunctionName": item.function.name}
@@ -333,51 +256,42 @@ def batch_set_domain_configs(call: ApiCall) -> dict[str, Any]:
 
 
 def delete_specific_config(call: ApiCall) -> dict[str, Any]:
-    domain = _one_domain(call, call.required("DomainName"))
+    """Delete configurations by ConfigId: their settings back to the defaults, their ConfigIds gone."""
+    domain = one_domain(call, call.required("DomainName"))
     raw_ids = [item.strip() for item in call.required("ConfigId").split(",") if item.strip()]
-    _check_limits(1, len(raw_ids), functions_label="ConfigIds")
-    resets: list[tuple[Function, int | None]] = []
+    check_limits(1, len(raw_ids), functions_label="ConfigIds")
+    wanted: list[int] = []
     for raw_id in raw_ids:
-        ref = parse_config_id(raw_id)
-        if ref is None:
+        config_id = parse_config_id(raw_id)
+        if config_id is None:
             raise invalid_parameter("ConfigId", f"a ConfigId is a number, not {raw_id!r}.")
-        function = FUNCTIONS_BY_CODE.get(ref.code)
-        if ref.domain_pk != domain.pk or function is None or (ref.tag and not function.per_origin):
-            raise config_not_found(raw_id, domain.name)
-        if function.per_origin and not any(
-            config.config_id == int(raw_id)
-            for config in function.describe(domain_state(domain), include_default=True)
-        ):
-            raise config_not_found(raw_id, domain.name)
-        resets.append((function, ref.tag if function.per_origin else None))
+        wanted.append(config_id)
+    rows = {row.config_id: row for row in configured_functions(domain) if row.config_id in wanted}
+    for config_id in wanted:
+        if config_id not in rows:
+            raise config_not_found(str(config_id), domain.name)
     with transaction.atomic():
-        _lock([domain])
-        for function, tag in sorted(resets, key=lambda item: item[0].reset_order):
-            function.reset(domain, call.context, tag=tag)
+        lock([domain])
+        for row in sorted(rows.values(), key=lambda row: FUNCTIONS[row.function].reset_order):
+            FUNCTIONS[row.function].reset(domain, call.context, origin_id=row.origin_id)
     return {}
 
 
 def batch_delete_domain_configs(call: ApiCall) -> dict[str, Any]:
-    names = _names(call.required("DomainNames"))
+    domain_names = names(call.required("DomainNames"))
     function_names = [name for name in call.required("FunctionNames").split(",") if name.strip()]
     functions = list({function.name: function for function in map(function_named, function_names)}.values())
-    _check_limits(len(names), len(functions))
-    domains = _domains(call, names)
+    check_limits(len(domain_names), len(functions))
+    domains = caller_domains(call, domain_names)
     with transaction.atomic():
-        _lock(domains)
+        lock(domains)
         for domain in domains:
             for function in sorted(functions, key=lambda f: f.reset_order):
                 function.reset(domain, call.context)
     return {}
 
 
-@dataclass(frozen=True)
-class Action:
-    handler: Callable[[ApiCall], dict[str, Any]]
-    writes: bool
-
-
-_ACTIONS_BY_NAME = {
+_ACTIONS_BY_NAME: ActionTable = {
     ("DescribeUserDomains", "DescribeDcdnUserDomains"): Action(describe_user_domains, writes=False),
     ("DescribeCdnDomainDetail", "DescribeDcdnDomainDetail"): Action(describe_domain_detail, writes=False),
     ("DescribeCdnDomainConfigs", "DescribeDcdnDomainConfigs"): Action(describe_domain_configs, writes=False),
@@ -388,9 +302,11 @@ _ACTIONS_BY_NAME = {
     ),
 }
 ACTIONS: dict[tuple[str, str], Action] = {}
-for (_cdn_name, _dcdn_name), _action in _ACTIONS_BY_NAME.items():
-    ACTIONS[(CDN_VERSION, _cdn_name)] = _action
-    ACTIONS[(DCDN_VERSION, _dcdn_name)] = _action
+for (_cdn_name, _dcdn_name), _action in (_ACTIONS_BY_NAME | domain_actions.ACTIONS | tags.ACTIONS).items():
+    if _cdn_name:
+        ACTIONS[(CDN_VERSION, _cdn_name)] = _action
+    if _dcdn_name:
+        ACTIONS[(DCDN_VERSION, _dcdn_name)] = _action
 
 
 def action_for(version: str, name: str) -> Action:

@@ -13,6 +13,12 @@ Codes from ALIBABA_API.md, and where it is silent the vendor's own:
 | MissingParameter | 400 | a required parameter is absent or empty |
 | InvalidParameter | 400 | a parameter value is out of range (PageSize, DomainStatus, ConfigId...) |
 | InvalidDomain.NotFound | 404 | no such domain in the caller's account (another account's looks the same) |
+| DomainAlreadyExist | 400 | AddCdnDomain of a name already added (by any account) |
+| DomainOwnerVerifyFail | 400 | AddCdnDomain of a name whose ownership the account has not verified |
+| InvalidSources.Malformed | 400 | Sources is not the vendor's JSON, or an origin breaks a rule (named) |
+| IllegalOperation | 403 | Stop of a stopped domain, Start of a domain that is not stopped |
+| InvalidTagKey, InvalidTagValue, TagKeyRepeated, TooManyTags | 400 | a tag breaks the vendor's rules |
+| InvalidResourceType | 400 | a ResourceType other than DOMAIN |
 | InvalidConfigId.NotFound | 404 | a ConfigId that is not one of the domain's configurations |
 | InvalidFunction.NotSupported | 400 | unknown functionName |
 | InvalidFunctions.Malformed | 400 | Functions is not the expected JSON |
@@ -20,7 +26,8 @@ Codes from ALIBABA_API.md, and where it is silent the vendor's own:
 | InvalidArgValue.Malformed | 400 | a bad argValue; the message names the argument and the rule |
 | TooManyDomains | 400 | more than 50 domains, 50 functions, or domains x functions > 50 |
 | Throttling | 429 | over ALIBABA_API_RATE_LIMIT calls per second per key, with `x-acs-retry-after` (ms) |
-| RequestEntityTooLarge | 413 | a body over 1 MiB |
+| RequestEntityTooLarge | 413 | a body over 1 MiB (refused from its Content-Length, or once 1 MiB was read) |
+| MissingContentLength | 411 | a chunked body on a server that does not decode chunks (gunicorn does) |
 | ServiceBusy | 403 | the database refused (lock timeout, deadlock); retry |
 | ServiceUnavailable | 503 | the nonce store (cache) is unreachable |
 | UnsupportedHTTPMethod | 405 | a method other than GET or POST |
@@ -112,3 +119,15 @@ def validation_messages(exc: ValidationError) -> list[tuple[str | None, str]]:
     if hasattr(exc, "error_dict"):
         return [(field, message) for field, messages in exc.message_dict.items() for message in messages]
     return [(None, message) for message in exc.messages]
+
+
+def domain_exists(message: str) -> ApiError:
+    return ApiError("DomainAlreadyExist", message)
+
+
+def sources_malformed(reason: str) -> ApiError:
+    return ApiError("InvalidSources.Malformed", f"The specified Sources is invalid: {reason}")
+
+
+def illegal_operation(reason: str) -> ApiError:
+    return ApiError("IllegalOperation", f"Illegal domain operate is not permitted: {reason}", status=403)

@@ -1,14 +1,13 @@
-"""What every configuration function of the API shares: ConfigIds, the state Describe reads, and the base
-class that maps a function onto the back-to-origin services with the API's errors (ALIBABA_API.md).
+"""What every configuration function of the API shares: the state Describe reads, and the base class that
+maps a function onto the back-to-origin services with the API's errors (ALIBABA_API.md).
 
-ConfigIds are derived from the domain (and the origin, for `origin_sni`), so they are stable without being
-stored: `(domain id << 28) | (origin tag << 4) | function code`.
+ConfigIds are stored (`domains.models.ConfiguredFunction`): a function has one from the moment it is
+configured, by any entry point, until it is deleted (see `domains.configured` for what "configured" means).
 """
 
 from __future__ import annotations
 
-import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -21,55 +20,41 @@ from alibaba_api.errors import (
     function_arg_error,
     validation_messages,
 )
+from domains.configured import function_unconfigure
 from domains.models import Domain, Origin, OriginFetchSettings, ProtocolPolicy
-from origin_fetch.services import (
-    DomainValidationError,
-)
-
-_CODE_BITS = 4
-_TAG_BITS = 24
-_DOMAIN_SHIFT = _CODE_BITS + _TAG_BITS
-_TAG_MASK = (1 << _TAG_BITS) - 1
-_CODE_MASK = (1 << _CODE_BITS) - 1
+from origin_fetch.services import DomainValidationError, SettingsChange
 
 DEFAULT_POLICY = ProtocolPolicy.HTTP
 DEFAULT_HTTP_PORT = 80
 DEFAULT_HTTPS_PORT = 443
+MAX_CONFIG_ID_DIGITS = 19
 
 
-def origin_tag(origin: Origin) -> int:
-    """A 24-bit tag of an origin's address and port: the same origin keeps it across re-creation."""
-    return zlib.crc32(f"{origin.address.lower()}:{origin.port}".encode()) & _TAG_MASK
-
-
-def make_config_id(domain_pk: int, code: int, tag: int = 0) -> int:
-    return (domain_pk << _DOMAIN_SHIFT) | (tag << _CODE_BITS) | code
-
-
-@dataclass(frozen=True)
-class ConfigRef:
-    """What a ConfigId designates: a domain, a function code and, for per-origin functions, an origin tag."""
-
-    domain_pk: int
-    code: int
-    tag: int
-
-
-def parse_config_id(value: str) -> ConfigRef | None:
+def parse_config_id(value: str) -> int | None:
+    """A ConfigId as a number, or None when it is not one."""
     text = value.strip()
-    if not text.isdigit() or len(text) > 19:
+    if not text.isdigit() or len(text) > MAX_CONFIG_ID_DIGITS:
         return None
-    number = int(text)
-    return ConfigRef(number >> _DOMAIN_SHIFT, number & _CODE_MASK, (number >> _CODE_BITS) & _TAG_MASK)
+    return int(text)
+
+
+@dataclass(frozen=True, order=True)
+class Configured:
+    """A function configured on a domain: its ConfigId, and the origin of a per-origin function."""
+
+    config_id: int
+    function: str
+    origin_id: int | None = None
 
 
 @dataclass(frozen=True)
 class DomainState:
-    """A domain with its back-to-origin settings and origins, as read for Describe."""
+    """A domain with its back-to-origin settings, origins and configured functions, as read for Describe."""
 
     domain: Domain
     settings: OriginFetchSettings
     origins: list[Origin]
+    configured: list[Configured]
 
 
 @dataclass(frozen=True)
@@ -93,7 +78,6 @@ class Function:
     """One configurable function; subclasses define the arguments and the service calls."""
 
     name: ClassVar[str]
-    code: ClassVar[int]
     arg_names: ClassVar[tuple[str, ...]]
     # Service error fields -> the argument the message is about; None is for field-less errors.
     error_args: ClassVar[dict[str | None, str]]
@@ -107,28 +91,40 @@ class Function:
         raise NotImplementedError
 
     def apply(
-        self, domain: Domain, parsed: Any, context: ChangeContext, *, tag: int | None = None
+        self, domain: Domain, parsed: Any, context: ChangeContext, *, origin_id: int | None = None
     ) -> list[int]:
-        """Write the parsed arguments; return the ConfigIds written. Raises ApiError, nothing saved."""
-        return self.apply_many([domain], parsed, context, tag=tag)[domain.pk]
+        """Write the parsed arguments; return the ConfigIds written. Raises ApiError, nothing saved.
+
+        `origin_id` is the origin of the ConfigId an item gave, for per-origin functions.
+        """
+        return self.apply_many([domain], parsed, context, origin_id=origin_id)[domain.pk]
 
     def apply_many(
-        self, domains: list[Domain], parsed: Any, context: ChangeContext, *, tag: int | None = None
+        self, domains: list[Domain], parsed: Any, context: ChangeContext, *, origin_id: int | None = None
     ) -> dict[int, list[int]]:
         """`apply` to several domains: all of them or none. Returns the ConfigIds written per domain id.
 
         Functions of the domain-wide settings write all the domains in one batch of the service.
         """
-        return {domain.pk: self.apply(domain, parsed, context, tag=tag) for domain in domains}
+        return {domain.pk: self.apply(domain, parsed, context, origin_id=origin_id) for domain in domains}
 
-    def describe(self, state: DomainState, *, include_default: bool) -> list[Config]:
+    def describe(self, state: DomainState, configured: list[Configured]) -> list[Config]:
+        """The configurations of this function on the domain: one per configured row."""
+        if not configured:
+            return []
+        return [Config(self.name, configured[0].config_id, self.args(state))]
+
+    def args(self, state: DomainState) -> list[tuple[str, str]]:
+        """The arguments of a domain-wide function, from the domain's settings."""
         raise NotImplementedError
 
-    def reset(self, domain: Domain, context: ChangeContext, *, tag: int | None = None) -> None:
-        raise NotImplementedError
+    def reset(self, domain: Domain, context: ChangeContext, *, origin_id: int | None = None) -> None:
+        """Delete the configuration: its settings back to the defaults, and its ConfigId gone."""
+        self.restore_defaults(domain, context)
+        function_unconfigure(domain=domain, function=self.name)
 
-    def config_id(self, domain: Domain, origin: Origin | None = None) -> int:
-        return make_config_id(domain.pk, self.code, origin_tag(origin) if origin is not None else 0)
+    def restore_defaults(self, domain: Domain, context: ChangeContext) -> None:
+        raise NotImplementedError
 
     def switch(self, args: dict[str, str], name: str, *, default: bool | None = None) -> bool:
         value = text_arg(args, name).lower()
@@ -140,19 +136,21 @@ class Function:
             raise arg_value_malformed(self.name, name, f"use on or off, not {args[name]!r}.")
         return value == "on"
 
-    def call(self, domain: Domain, write: Callable[[], object]) -> None:
+    def call(self, domain: Domain, write: Callable[[], Any]) -> Any:
         """Run a service write, turning its ValidationError into the vendor error naming the argument."""
         try:
-            write()
+            return write()
         except DomainValidationError as exc:
             raise self.refusal(exc, exc.domain) from None
         except ValidationError as exc:
             raise self.refusal(exc, domain) from None
 
-    def call_many(self, domains: list[Domain], write: Callable[[], object]) -> dict[int, list[int]]:
+    def call_many(
+        self, domains: list[Domain], write: Callable[[], Sequence[SettingsChange]]
+    ) -> dict[int, list[int]]:
         """Run a batch service write; return each domain's ConfigId. The error names the domain refused."""
-        self.call(domains[0], write)
-        return {domain.pk: [self.config_id(domain)] for domain in domains}
+        changes = self.call(domains[0], write)
+        return {domain.pk: [change.config_id] for domain, change in zip(domains, changes, strict=True)}
 
     def refusal(self, exc: ValidationError, domain: Domain) -> ApiError:
         messages = validation_messages(exc)

@@ -2,7 +2,7 @@
 
 Each parses its `functionArgs`, applies them through `origin_fetch.services` (so the shared validation, the
 operation log and delivery all apply), describes the current state as arguments, and resets itself to the
-default. ConfigIds and the base class are in `alibaba_api.function_base`."""
+default. ConfigIds (stored by the services) and the base class are in `alibaba_api.function_base`."""
 
 from __future__ import annotations
 
@@ -23,20 +23,20 @@ from alibaba_api.function_base import (
     DEFAULT_HTTPS_PORT,
     DEFAULT_POLICY,
     Config,
+    Configured,
     DomainState,
     Function,
     on_off,
-    origin_tag,
     parse_config_id,
     text_arg,
 )
 from domains.models import Domain, Origin, ProtocolPolicy
+from origin_fetch.origin_sni_host import origin_sni_host_update
 from origin_fetch.services import (
     origin_host_update,
     origin_host_update_many,
     origin_protocol_update,
     origin_protocol_update_many,
-    origin_sni_host_update,
     origin_sni_update,
     origin_sni_update_many,
     origin_verification_update,
@@ -52,7 +52,6 @@ class OriginSniArgs:
 
 class HttpsOriginSni(Function):
     name = "https_origin_sni"
-    code = 1
     arg_names = ("enabled", "https_origin_sni")
     error_args = {"name": "https_origin_sni", "enabled": "enabled", None: "https_origin_sni"}
     batched = True
@@ -62,7 +61,12 @@ class HttpsOriginSni(Function):
         return OriginSniArgs(enabled=self.switch(args, "enabled"), name=text_arg(args, "https_origin_sni"))
 
     def apply_many(
-        self, domains: list[Domain], parsed: OriginSniArgs, context: ChangeContext, *, tag: int | None = None
+        self,
+        domains: list[Domain],
+        parsed: OriginSniArgs,
+        context: ChangeContext,
+        *,
+        origin_id: int | None = None,
     ) -> dict[int, list[int]]:
         return self.call_many(
             domains,
@@ -71,14 +75,11 @@ class HttpsOriginSni(Function):
             ),
         )
 
-    def describe(self, state: DomainState, *, include_default: bool) -> list[Config]:
+    def args(self, state: DomainState) -> list[tuple[str, str]]:
         settings = state.settings
-        if not (settings.sni_enabled or include_default):
-            return []
-        args = [("enabled", on_off(settings.sni_enabled)), ("https_origin_sni", settings.sni_name)]
-        return [Config(self.name, self.config_id(state.domain), args)]
+        return [("enabled", on_off(settings.sni_enabled)), ("https_origin_sni", settings.sni_name)]
 
-    def reset(self, domain: Domain, context: ChangeContext, *, tag: int | None = None) -> None:
+    def restore_defaults(self, domain: Domain, context: ChangeContext) -> None:
         self.call(domain, lambda: origin_sni_update(domain=domain, enabled=False, name="", context=context))
 
 
@@ -91,7 +92,6 @@ class ForwardSchemeArgs:
 
 class ForwardScheme(Function):
     name = "forward_scheme"
-    code = 2
     arg_names = ("enable", "scheme_origin", "scheme_origin_port")
     error_args = {
         "forward_scheme": "scheme_origin",
@@ -143,7 +143,7 @@ class ForwardScheme(Function):
         parsed: ForwardSchemeArgs,
         context: ChangeContext,
         *,
-        tag: int | None = None,
+        origin_id: int | None = None,
     ) -> dict[int, list[int]]:
         # A port left out keeps each domain's own (read under the lock, by the service).
         return self.call_many(
@@ -158,28 +158,19 @@ class ForwardScheme(Function):
             ),
         )
 
-    def describe(self, state: DomainState, *, include_default: bool) -> list[Config]:
+    def args(self, state: DomainState) -> list[tuple[str, str]]:
         s = state.settings
-        configured = (s.forward_scheme_enabled, s.forward_scheme, s.http_port, s.https_port) != (
-            True,
-            DEFAULT_POLICY,
-            DEFAULT_HTTP_PORT,
-            DEFAULT_HTTPS_PORT,
-        )
-        if not (configured or include_default):
-            return []
         if s.forward_scheme == ProtocolPolicy.FOLLOW:
             port = f"{s.http_port}:{s.https_port}"
         else:
             port = str(s.https_port if s.forward_scheme == ProtocolPolicy.HTTPS else s.http_port)
-        args = [
+        return [
             ("enable", on_off(s.forward_scheme_enabled)),
             ("scheme_origin", s.forward_scheme),
             ("scheme_origin_port", port),
         ]
-        return [Config(self.name, self.config_id(state.domain), args)]
 
-    def reset(self, domain: Domain, context: ChangeContext, *, tag: int | None = None) -> None:
+    def restore_defaults(self, domain: Domain, context: ChangeContext) -> None:
         self.call(
             domain,
             lambda: origin_protocol_update(
@@ -194,7 +185,6 @@ class ForwardScheme(Function):
 
 class SetReqHostHeader(Function):
     name = "set_req_host_header"
-    code = 3
     arg_names = ("domain_name",)
     error_args = {"origin_host": "domain_name", None: "domain_name"}
     batched = True
@@ -208,19 +198,16 @@ class SetReqHostHeader(Function):
         return host
 
     def apply_many(
-        self, domains: list[Domain], parsed: str, context: ChangeContext, *, tag: int | None = None
+        self, domains: list[Domain], parsed: str, context: ChangeContext, *, origin_id: int | None = None
     ) -> dict[int, list[int]]:
         return self.call_many(
             domains, lambda: origin_host_update_many(domains=domains, host=parsed, context=context)
         )
 
-    def describe(self, state: DomainState, *, include_default: bool) -> list[Config]:
-        host = state.settings.origin_host
-        if not (host or include_default):
-            return []
-        return [Config(self.name, self.config_id(state.domain), [("domain_name", host or state.domain.name)])]
+    def args(self, state: DomainState) -> list[tuple[str, str]]:
+        return [("domain_name", state.settings.origin_host or state.domain.name)]
 
-    def reset(self, domain: Domain, context: ChangeContext, *, tag: int | None = None) -> None:
+    def restore_defaults(self, domain: Domain, context: ChangeContext) -> None:
         self.call(domain, lambda: origin_host_update(domain=domain, host="", context=context))
 
 
@@ -232,7 +219,6 @@ class VerificationArgs:
 
 class OriginCertificateVerification(Function):
     name = "origin_certificate_verification"
-    code = 4
     arg_names = ("enabled", "common_name_whitelist")
     error_args = {"common_names": "common_name_whitelist", None: "common_name_whitelist"}
     batched = True
@@ -246,7 +232,7 @@ class OriginCertificateVerification(Function):
         parsed: VerificationArgs,
         context: ChangeContext,
         *,
-        tag: int | None = None,
+        origin_id: int | None = None,
     ) -> dict[int, list[int]]:
         return self.call_many(
             domains,
@@ -255,14 +241,11 @@ class OriginCertificateVerification(Function):
             ),
         )
 
-    def describe(self, state: DomainState, *, include_default: bool) -> list[Config]:
+    def args(self, state: DomainState) -> list[tuple[str, str]]:
         s = state.settings
-        if not (s.verify_origin_cert or include_default):
-            return []
-        args = [("enabled", on_off(s.verify_origin_cert)), ("common_name_whitelist", "")]  # none accepted
-        return [Config(self.name, self.config_id(state.domain), args)]
+        return [("enabled", on_off(s.verify_origin_cert)), ("common_name_whitelist", "")]  # none accepted
 
-    def reset(self, domain: Domain, context: ChangeContext, *, tag: int | None = None) -> None:
+    def restore_defaults(self, domain: Domain, context: ChangeContext) -> None:
         self.call(
             domain,
             lambda: origin_verification_update(
@@ -279,7 +262,6 @@ class PerOriginSniArgs:
 
 class PerOriginSni(Function):
     name = "origin_sni"
-    code = 5
     arg_names = ("origin", "sni_host", "keepalive_sni")
     error_args = {None: "sni_host"}
     per_origin = True
@@ -300,7 +282,7 @@ class PerOriginSni(Function):
             )
         return PerOriginSniArgs(origin=text_arg(args, "origin").lower().rstrip("."), sni_host=sni_host)
 
-    def targets(self, domain: Domain, origin: str, tag: int | None) -> list[Origin]:
+    def targets(self, domain: Domain, origin: str, origin_id: int | None) -> list[Origin]:
         origins = list(domain.origins.order_by("priority", "id"))
         if origin == "all":
             return origins
@@ -315,38 +297,44 @@ class PerOriginSni(Function):
                     domain=domain.name,
                 )
             return chosen
-        if tag is not None:
-            chosen = [o for o in origins if origin_tag(o) == tag]
-            if chosen:
-                return chosen[:1]
+        chosen = [o for o in origins if origin_id is not None and o.pk == origin_id]
+        if chosen:
+            return chosen
         raise function_arg_error(self.name, "the argument origin is required: an origin address, or all.")
 
     def apply(
-        self, domain: Domain, parsed: PerOriginSniArgs, context: ChangeContext, *, tag: int | None = None
+        self,
+        domain: Domain,
+        parsed: PerOriginSniArgs,
+        context: ChangeContext,
+        *,
+        origin_id: int | None = None,
     ) -> list[int]:
         ids = []
-        for origin in self.targets(domain, parsed.origin, tag):
-            self.call(
+        for origin in self.targets(domain, parsed.origin, origin_id):
+            change = self.call(
                 domain,
                 lambda o=origin: origin_sni_host_update(origin=o, sni_host=parsed.sni_host, context=context),
             )
-            ids.append(self.config_id(domain, origin))
+            ids.append(change.config_id)
         return ids
 
-    def describe(self, state: DomainState, *, include_default: bool) -> list[Config]:
+    def describe(self, state: DomainState, configured: list[Configured]) -> list[Config]:
+        origins = {origin.pk: origin for origin in state.origins}
         return [
             Config(
                 self.name,
-                self.config_id(state.domain, origin),
+                row.config_id,
                 [("origin", origin.address), ("sni_host", origin.sni_host), ("keepalive_sni", "on")],
             )
-            for origin in state.origins
-            if origin.sni_host
+            for row in configured
+            if (origin := origins.get(row.origin_id)) is not None  # type: ignore[arg-type]
         ]
 
-    def reset(self, domain: Domain, context: ChangeContext, *, tag: int | None = None) -> None:
+    def reset(self, domain: Domain, context: ChangeContext, *, origin_id: int | None = None) -> None:
         for origin in domain.origins.exclude(sni_host="").order_by("priority", "id"):
-            if tag is None or origin_tag(origin) == tag:
+            if origin_id is None or origin.pk == origin_id:
+                # Clearing an origin's SNI deletes its configuration too (`domains.configured`).
                 self.call(
                     domain, lambda o=origin: origin_sni_host_update(origin=o, sni_host="", context=context)
                 )
@@ -362,7 +350,6 @@ FUNCTIONS: dict[str, Function] = {
         OriginCertificateVerification(),
     )
 }
-FUNCTIONS_BY_CODE: dict[int, Function] = {function.code: function for function in FUNCTIONS.values()}
 
 
 def function_named(name: str) -> Function:
@@ -378,7 +365,8 @@ class FunctionCall:
 
     function: Function
     parsed: Any
-    config_tag: int | None
+    # The `configId` the item gave, if any: it names the configuration (and, per origin, the origin) to set.
+    config_id: int | None
 
 
 def parse_functions(raw: str | None) -> list[FunctionCall]:
@@ -405,16 +393,13 @@ def parse_functions(raw: str | None) -> list[FunctionCall]:
         function = function_named(name)
         args = _function_args(function, item.get("functionArgs"), index)
         _check_parent_id(item.get("parentId", item.get("parentid")), index)
-        tag = None
-        config_id = item.get("configId", item.get("configid"))
-        if config_id not in (None, ""):
-            ref = parse_config_id(str(config_id))
-            if ref is None or ref.code != function.code:
-                raise functions_malformed(
-                    f"item {index}: configId {config_id} is not a ConfigId of {function.name}."
-                )
-            tag = ref.tag
-        calls.append(FunctionCall(function, function.parse(args), tag))
+        config_id = None
+        raw_id = item.get("configId", item.get("configid"))
+        if raw_id not in (None, ""):
+            config_id = parse_config_id(str(raw_id))
+            if config_id is None:
+                raise functions_malformed(f"item {index}: configId {raw_id!r} is not a ConfigId (a number).")
+        calls.append(FunctionCall(function, function.parse(args), config_id))
     return calls
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -49,6 +50,7 @@ _V3_AUTHORIZATION_PARTS = ("Credential", "SignedHeaders", "Signature")
 SIGNATURE_MISMATCH_MESSAGE = "Specified signature is not matched with our calculation."
 _TIMESTAMP_RE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?Z")
 _FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+_JSON_CONTENT_TYPE = "application/json"
 
 _STATUS_BY_CODE = {"InvalidAccessKeyId.NotFound": 404}
 
@@ -123,7 +125,7 @@ def verify(
     if authorization.startswith(V3_ALGORITHM):
         verified = _verify_v3(request, authorization, secret_for)
     else:
-        v1_pairs = list(request.query) + _form_pairs(request)
+        v1_pairs = list(request.query) + body_pairs(request)
         if not any(key == "Signature" for key, _ in v1_pairs):
             if authorization:
                 raise SignatureError(
@@ -229,7 +231,7 @@ def _verify_v3(
         )
 
     params = dict(request.query)
-    params.update(_form_pairs(request))
+    params.update(body_pairs(request))
     return VerifiedRequest(
         access_key_id=access_key_id,
         style="v3",
@@ -329,12 +331,39 @@ def _v1_signature(secret: str, string_to_sign: str) -> str:
     return base64.b64encode(digest).decode("ascii")
 
 
-def _form_pairs(request: SignedRequest) -> QueryPairs:
-    """Parameters of a form-encoded POST body; nothing for any other body."""
+def body_pairs(request: SignedRequest) -> QueryPairs:
+    """Parameters of a POST body: a form (`application/x-www-form-urlencoded`) or a JSON object
+    (`application/json`, each value a string, a number or a boolean as its text, anything else as JSON).
+
+    Any other body carries no parameters. A V3 signature covers the body through its SHA-256; a V1 signature
+    covers these parameters with those of the query.
+    """
     content_type = request.headers.get("content-type", "").strip().lower()
-    if request.method != "POST" or not content_type.startswith(_FORM_CONTENT_TYPE) or not request.body:
+    if request.method != "POST" or not request.body:
         return []
-    return parse_query(request.body.decode("utf-8", errors="replace"))
+    if content_type.startswith(_FORM_CONTENT_TYPE):
+        return parse_query(request.body.decode("utf-8", errors="replace"))
+    if not content_type.startswith(_JSON_CONTENT_TYPE):
+        return []
+    try:
+        data = json.loads(request.body)
+    except ValueError as exc:
+        raise SignatureError("InvalidParameter", f"The request body is not valid JSON: {exc}.") from None
+    if not isinstance(data, dict):
+        raise SignatureError("InvalidParameter", "A JSON request body must be an object of parameters.")
+    return [(str(key), _json_text(value)) for key, value in data.items()]
+
+
+def _json_text(value: object) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    if isinstance(value, int | float):
+        return str(value)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 def _secret(secret_for: Callable[[str], str | None], access_key_id: str) -> str:

@@ -33,9 +33,11 @@ _RECOMMEND = {
 
 
 def is_api_call(request: HttpRequest) -> bool:
-    """Whether a request to `/` is an OpenAPI call (V3 headers or V1 query) rather than a page visit."""
+    """Whether a request to `/` is an OpenAPI call (V3 headers, V1 query, or any POST: the page only answers
+    GET, and a V1 call may carry its signature in a form body) rather than a page visit."""
     return (
-        "x-acs-action" in request.headers
+        request.method == "POST"
+        or "x-acs-action" in request.headers
         or request.headers.get("Authorization", "").startswith(V3_ALGORITHM)
         or "Signature" in request.GET
         or "Action" in request.GET
@@ -127,24 +129,50 @@ def _handle(request: HttpRequest) -> dict[str, Any]:
 
 
 def _signed_request(request: HttpRequest) -> SignedRequest:
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    body = request.read(MAX_BODY_BYTES + 1) if length else b""
-    if length > MAX_BODY_BYTES or len(body) > MAX_BODY_BYTES:
-        raise ApiError(
-            "RequestEntityTooLarge",
-            f"The request body is larger than {MAX_BODY_BYTES} bytes; parameters belong in the query string.",
-            status=413,
-        )
     return SignedRequest(
         method=request.method or "",
         path=request.path,
         query=parse_query(_query_string(request)),
         headers={name.lower(): value for name, value in request.headers.items()},
-        body=body,
+        body=_body(request),
     )
+
+
+def _too_large() -> ApiError:
+    return ApiError(
+        "RequestEntityTooLarge",
+        f"The request body is larger than {MAX_BODY_BYTES} bytes, the most this API reads.",
+        status=413,
+    )
+
+
+def _body(request: HttpRequest) -> bytes:
+    """The body as the official clients frame it, with `Content-Length` or chunked, never read past the limit.
+
+    A declared length over the limit is refused before anything is read; a chunked body is read up to one
+    byte past the limit, and refused then. Chunked bodies need a server that decodes the framing and says so
+    (`wsgi.input_terminated`, as gunicorn does); any other refuses them rather than read them wrong.
+    """
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > MAX_BODY_BYTES:
+        raise _too_large()
+    if length:
+        return request.read(length)
+    if "chunked" not in request.headers.get("Transfer-Encoding", "").lower():
+        return b""
+    if not request.META.get("wsgi.input_terminated"):
+        raise ApiError(
+            "MissingContentLength",
+            "This server cannot read a chunked request body: send it with a Content-Length header.",
+            status=411,
+        )
+    body = request.META["wsgi.input"].read(MAX_BODY_BYTES + 1)
+    if len(body) > MAX_BODY_BYTES:
+        raise _too_large()
+    return body
 
 
 def _query_string(request: HttpRequest) -> str:

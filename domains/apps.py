@@ -23,8 +23,11 @@ class DomainsConfig(AppConfig):
                 "origin.add": _("Add origin"),
                 "origin.update": _("Modify origin"),
                 "origin.remove": _("Remove origin"),
+                "origins.replace": _("Modify origins"),
+                "domain_tags.update": _("Modify tags"),
             },
             containers={"settings": OriginFetchSettings, "origins": Origin},
             models=(OriginFetchSettings, Domain, Origin),
+            keys={"tags": _("tags")},
             subjects={"origin.": "address"},
         )

@@ -18,15 +18,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 from accounts.audit import ChangeContext
 from domains.forms import DomainDeleteForm, OriginForm
 from domains.models import Domain, Origin
+from domains.origin_services import origin_add, origin_remove, origin_update
 from domains.selectors import get_domain_for_user
-from domains.services import (
-    domain_delete,
-    domain_disable,
-    domain_enable,
-    origin_add,
-    origin_remove,
-    origin_update,
-)
+from domains.services import domain_delete, domain_disable, domain_enable
 
 # The Basic Information tab: its sections, the origin dialogs, and Disable / Enable / Delete.
 

@@ -19,7 +19,7 @@ from domains.models import (
     OriginType,
     Product,
 )
-from domains.services import MAX_ORIGINS, OriginInput, origin_fingerprint
+from domains.origin_services import MAX_ORIGINS, OriginInput, origin_fingerprint
 from domains.validators import validate_origin
 
 PAGE_SIZES = (20, 50, 100)

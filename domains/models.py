@@ -216,3 +216,65 @@ class OriginFetchSettings(models.Model):
     @property
     def effective_origin_host(self) -> str:
         return self.origin_host or self.domain.name
+
+
+# A tag's rules are the vendor's (TagResources): at most 20 per domain; a key of 1-64 characters that does
+# not start with `aliyun` or `acs:`; a value of at most 128 characters; neither contains http:// or https://.
+MAX_TAGS = 20
+TAG_KEY_LENGTH = 64
+TAG_VALUE_LENGTH = 128
+
+
+class DomainTag(models.Model):
+    """A tag (key and value) of a domain, as the vendor's TagResources sets it; a key appears once."""
+
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="tags")
+    key = models.CharField(_("tag key"), max_length=TAG_KEY_LENGTH)
+    value = models.CharField(_("tag value"), max_length=TAG_VALUE_LENGTH, blank=True)
+
+    class Meta:
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
+        ordering = ["key"]
+        constraints = [models.UniqueConstraint(fields=["domain", "key"], name="domain_tag_key_unique")]
+        indexes = [models.Index(fields=["key", "value"], name="domain_tag_key_value")]
+
+    def __str__(self) -> str:
+        return f"{self.key}={self.value}"
+
+
+class ConfiguredFunction(models.Model):
+    """A function configured on a domain, as the vendor keeps them: its id is the ConfigId.
+
+    A row exists from the first time the function is set (through any entry point) until it is deleted;
+    setting it again keeps the row, so the ConfigId is stable; configuring it after a delete makes a new row,
+    so a new ConfigId. Per-origin functions (`origin_sni`) have one row per origin.
+    """
+
+    id = models.BigAutoField(primary_key=True)
+    domain = models.ForeignKey(Domain, on_delete=models.CASCADE, related_name="configured_functions")
+    function = models.CharField(_("function"), max_length=64)
+    origin = models.ForeignKey(
+        Origin, on_delete=models.CASCADE, null=True, blank=True, related_name="configured_functions"
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("configured function")
+        verbose_name_plural = _("configured functions")
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["domain", "function"],
+                condition=models.Q(origin__isnull=True),
+                name="configured_function_unique_per_domain",
+            ),
+            models.UniqueConstraint(
+                fields=["function", "origin"],
+                condition=models.Q(origin__isnull=False),
+                name="configured_function_unique_per_origin",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.function} #{self.pk}"

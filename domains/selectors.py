@@ -6,14 +6,14 @@ from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Reverse
 from django.http import Http404
 from django.utils.functional import cached_property
 from django.utils.translation import gettext
 
 from accounts.access import membership_for, require_write
-from domains.models import Domain, OriginFetchSettings
+from domains.models import Domain, DomainTag, OriginFetchSettings
 
 # How a name search matches, as the vendor's DescribeUserDomains offers it: anywhere in the name (fuzzy), at
 # its start (prefix), at its end (suffix) or the whole name (exact). Names are stored in lower case, so the
@@ -128,3 +128,25 @@ class DomainPaginator(Paginator):
             top = self.count
         ids = self.object_list.values("pk")[bottom:top]  # type: ignore[attr-defined]
         return self._get_page(self.object_list.filter(pk__in=ids), number, self)  # type: ignore[attr-defined]
+
+
+def tags_of(domain_ids: list[int]) -> dict[int, dict[str, str]]:
+    """The tags of these domains, per domain id, keys in order."""
+    tags: dict[int, dict[str, str]] = {pk: {} for pk in domain_ids}
+    for domain_id, key, value in (
+        DomainTag.objects.filter(domain_id__in=domain_ids)
+        .order_by("key")
+        .values_list("domain_id", "key", "value")
+    ):
+        tags[domain_id][key] = value
+    return tags
+
+
+def domains_tagged(domains: QuerySet[Domain], tags: list[tuple[str, str | None]]) -> QuerySet[Domain]:
+    """`domains` that have every one of these tags: a key, and its value unless the value is None."""
+    for key, value in tags:
+        found = DomainTag.objects.filter(domain=OuterRef("pk"), key=key)
+        if value is not None:
+            found = found.filter(value=value)
+        domains = domains.filter(Exists(found))
+    return domains

@@ -1,15 +1,11 @@
-"""Writes to domains and origins (SPEC.md §4.1-4.2), called by every entry point: pages, APIs, admin.
+"""Writes to domains (SPEC.md §4.1), called by every entry point: pages, APIs, admin; their origins'
+are in `domains.origin_services`.
 
 Each function validates with the shared rules, saves, writes the operation log and publishes a config
 revision, in one transaction; delivery to the edge nodes is enqueued after commit.
 """
 
 from __future__ import annotations
-
-import hashlib
-import json
-from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -18,104 +14,25 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import ChangeContext, operation_log_write
 from accounts.models import Account
-from domains.documents import forward_scheme_of, sni_reaches_an_origin
 from domains.models import (
-    FOLLOW_ORIGIN,
     BusinessType,
     Coverage,
     Domain,
     DomainStatus,
     Origin,
     OriginFetchSettings,
-    OriginPriority,
-    OriginType,
     Product,
     ProtocolPolicy,
 )
+from domains.origin_services import OriginInput, clean_origins, locked_domain, origin_snapshot
 from domains.publishing import domain_config_publish
-from domains.selectors import settings_of
-from domains.validators import validate_domain_name, validate_origin
+from domains.validators import validate_domain_name
 
 CNAME_SUFFIX = "w.cdnconsole.net"
-MAX_ORIGINS = 20
-
-
-@dataclass(frozen=True)
-class OriginInput:
-    type: str
-    address: str
-    port: int = 80
-    priority: int = OriginPriority.PRIMARY
-    weight: int = 10
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> OriginInput:
-        return cls(
-            type=str(data.get("type", "")),
-            address=str(data.get("address", "")),
-            port=_int(data.get("port", 80)),
-            priority=_int(data.get("priority", OriginPriority.PRIMARY)),
-            weight=_int(data.get("weight", 10)),
-        )
-
-
-def _int(value: object) -> int:
-    try:
-        return int(value)  # type: ignore[call-overload,no-any-return]
-    except (TypeError, ValueError):
-        return -1
 
 
 def cname_for(name: str) -> str:
     return f"{name.replace('*', 'all')}.{CNAME_SUFFIX}"
-
-
-def origin_snapshot(origin: Origin) -> dict[str, Any]:
-    return {
-        "type": origin.type,
-        "address": origin.address,
-        "port": origin.port,
-        "priority": origin.priority,
-        "weight": origin.weight,
-        "sni_host": origin.sni_host,
-    }
-
-
-def _clean_origins(origins: list[OriginInput]) -> list[dict[str, Any]]:
-    if not origins:
-        raise ValidationError({"origins": ValidationError(_("Add at least one origin."), code="required")})
-    if len(origins) > MAX_ORIGINS:
-        raise ValidationError(
-            {"origins": ValidationError(_("A domain has at most 20 origins."), code="too_many")}
-        )
-    cleaned, seen = [], set()
-    for index, origin in enumerate(origins):
-        try:
-            values = validate_origin(
-                type=origin.type,
-                address=origin.address,
-                port=origin.port,
-                priority=origin.priority,
-                weight=origin.weight,
-            )
-        except ValidationError as exc:
-            raise ValidationError(
-                {f"origins.{index}.{field}": errors for field, errors in exc.error_dict.items()}
-            ) from None
-        key = (values["address"], values["port"])
-        if key in seen:
-            raise ValidationError(
-                {
-                    f"origins.{index}.address": ValidationError(
-                        _("The origin %(address)s:%(port)s is listed twice."),
-                        code="duplicate",
-                        params={"address": key[0], "port": key[1]},
-                    )
-                }
-            )
-        seen.add(key)
-        cleaned.append(values)
-    return cleaned
 
 
 def domain_create(
@@ -154,7 +71,7 @@ def domain_create(
     if len(description) > 256:
         errors["description"] = ValidationError(_("At most 256 characters."), code="too_long")
     try:
-        cleaned_origins = _clean_origins(origins)
+        cleaned_origins = clean_origins(origins)
     except ValidationError as exc:
         errors.update(exc.error_dict)  # type: ignore[arg-type]
     if normalized and Domain.objects.filter(name=normalized).exists():
@@ -209,17 +126,9 @@ def _taken(name: str) -> ValidationError:
     )
 
 
-def _locked(domain: Domain) -> Domain:
-    return (
-        Domain.objects.select_for_update()
-        .select_related("account")
-        .get(pk=domain.pk, deleted_at__isnull=True)
-    )
-
-
 def _set_status(domain: Domain, *, enabled: bool, context: ChangeContext) -> Domain:
     with transaction.atomic():
-        locked = _locked(domain)
+        locked = locked_domain(domain)
         before = locked.status
         if not domain_enabled_restore(domain=locked, enabled=enabled):
             return locked
@@ -265,7 +174,7 @@ def domain_delete(*, domain: Domain, context: ChangeContext) -> None:
     The row (and its history) is removed once every edge node has dropped the domain.
     """
     with transaction.atomic():
-        locked = _locked(domain)
+        locked = locked_domain(domain)
         locked.deleted_at = timezone.now()
         locked.status = DomainStatus.OFFLINE
         Domain.objects.filter(pk=locked.pk).update(deleted_at=locked.deleted_at, status=locked.status)
@@ -281,147 +190,3 @@ def domain_delete(*, domain: Domain, context: ChangeContext) -> None:
         )
         if revision is None or not revision.deployments.exists():  # no edge node to tell
             locked.delete()
-
-
-def origin_add(*, domain: Domain, origin: OriginInput, context: ChangeContext) -> Origin:
-    with transaction.atomic():
-        locked = _locked(domain)
-        existing = [
-            OriginInput(o.type, o.address, o.port, o.priority, o.weight) for o in locked.origins.all()
-        ]
-        values = _clean_origins([*existing, origin])[-1]
-        created = Origin.objects.create(domain=locked, **values)
-        _publish_origin_change(locked, context, "origin.add", None, created)
-    return created
-
-
-def origin_fingerprint(origin: Origin) -> str:
-    """A digest of the origin as stored: a dialog carries it, so a save over a newer change is refused."""
-    snapshot = json.dumps(origin_snapshot(origin), sort_keys=True)
-    return hashlib.sha256(snapshot.encode()).hexdigest()[:16]
-
-
-def origin_update(
-    *, origin: Origin, changes: OriginInput, context: ChangeContext, expected_fingerprint: str | None = None
-) -> Origin:
-    """Change one origin. With `expected_fingerprint` (see origin_fingerprint), a stale edit is refused."""
-    with transaction.atomic():
-        locked = _locked(origin.domain)
-        row = Origin.objects.select_for_update().get(pk=origin.pk, domain=locked)
-        if expected_fingerprint is not None and expected_fingerprint != origin_fingerprint(row):
-            raise ValidationError(
-                _(
-                    "Someone else changed this origin while you were editing it. "
-                    "Close the dialog and open it again to see the current values."
-                ),
-                code="stale",
-            )
-        others = [
-            OriginInput(o.type, o.address, o.port, o.priority, o.weight)
-            for o in locked.origins.exclude(pk=row.pk)
-        ]
-        values = _clean_origins([*others, changes])[-1]
-        _check_origin_sni_host(row, new_type=str(values["type"]))
-        before = origin_snapshot(row)
-        for field, value in values.items():
-            setattr(row, field, value)
-        if origin_snapshot(row) == before:
-            return row
-        row.save()
-        _check_origin_sni_reach(locked, field="port")
-        _publish_origin_change(locked, context, "origin.update", before, row)
-    return row
-
-
-def _check_origin_sni_host(row: Origin, *, new_type: str) -> None:
-    """The origin's own SNI must still make sense for its new type: ali_follow_origin needs a name."""
-    if row.sni_host == FOLLOW_ORIGIN and new_type == OriginType.IPADDR:
-        raise ValidationError(
-            {
-                "type": ValidationError(
-                    _(
-                        "This origin's SNI follows the origin address (ali_follow_origin), which an IP "
-                        "address cannot supply. Change the SNI of this origin first."
-                    ),
-                    code="follow_origin_ip",
-                )
-            }
-        )
-
-
-SNI_NEEDS_AN_ORIGIN_ON_443 = _(
-    "Origin SNI is on and the origin protocol policy is off, so each origin is fetched on its own port and "
-    "Origin SNI is sent to the origins on port 443 (over HTTPS). Keep at least one origin on port 443, or "
-    "turn off Origin SNI first."
-)
-
-
-def _check_origin_sni_reach(domain: Domain, *, field: str | None) -> None:
-    """SPEC.md §4.4 rule 6 from the origins' side, for a change already written in this transaction: with
-    the protocol policy off, an enabled Origin SNI needs an enabled origin on port 443."""
-    settings = settings_of(domain)
-    if not settings.sni_enabled or settings.forward_scheme_enabled:
-        return
-    ports = domain.origins.filter(enabled=True).values_list("port", flat=True)
-    if not sni_reaches_an_origin(scheme=forward_scheme_of(settings), origin_ports=ports):
-        error = ValidationError(SNI_NEEDS_AN_ORIGIN_ON_443, code="breaks_origin_sni")
-        raise ValidationError({field: error} if field else error)
-
-
-def origins_restore(*, domain: Domain, origins: list[dict[str, Any]]) -> None:
-    """Part of a larger change (rollback): make the locked `domain`'s origins these, validated as an edit's.
-
-    Each origin is known by its address and port: one that still exists keeps its row (and id) and takes the
-    values given; the others are removed or added. Each dict holds the origin's fields and `enabled` and
-    `sni_host` (validated by the caller, whose rules they are). The caller publishes and logs the change.
-    """
-    cleaned = _clean_origins([OriginInput.from_dict(origin) for origin in origins])
-    wanted = {
-        (values["address"], values["port"]): values
-        | {"enabled": bool(origin.get("enabled", True)), "sni_host": origin.get("sni_host", "")}
-        for values, origin in zip(cleaned, origins, strict=True)
-    }
-    rows = {(row.address, row.port): row for row in domain.origins.select_for_update()}
-    Origin.objects.filter(pk__in=[row.pk for key, row in rows.items() if key not in wanted]).delete()
-    for key, values in wanted.items():
-        row = rows.get(key)
-        if row is None:
-            Origin.objects.create(domain=domain, **values)
-            continue
-        if any(getattr(row, field) != value for field, value in values.items()):
-            for field, value in values.items():
-                setattr(row, field, value)
-            row.save()
-    if hasattr(domain, "_prefetched_objects_cache"):
-        domain._prefetched_objects_cache.pop("origins", None)
-
-
-def origin_remove(*, origin: Origin, context: ChangeContext) -> None:
-    with transaction.atomic():
-        locked = _locked(origin.domain)
-        row = Origin.objects.select_for_update().get(pk=origin.pk, domain=locked)
-        if locked.origins.count() <= 1:
-            raise ValidationError(
-                _("A domain needs at least one origin: add another before removing this one."),
-                code="last_origin",
-            )
-        before = origin_snapshot(row)
-        row.delete()
-        _check_origin_sni_reach(locked, field=None)
-        _publish_origin_change(locked, context, "origin.remove", before, None)
-
-
-def _publish_origin_change(
-    domain: Domain, context: ChangeContext, action: str, before: dict[str, Any] | None, after: Origin | None
-) -> None:
-    label = after.address if after else (before or {}).get("address", "")
-    revision = domain_config_publish(domain=domain, context=context, summary=f"{action} {label}")
-    operation_log_write(
-        context=context,
-        account=domain.account,
-        domain=domain,
-        action=action,
-        before=before,
-        after=origin_snapshot(after) if after else None,
-        revision=revision.number if revision else None,
-    )

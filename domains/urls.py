@@ -3,6 +3,7 @@ from django.urls import path
 from domains import (
     basic_info_views,
     converters,  # noqa: F401 - registers <product:…>
+    tag_views,
     views,
 )
 
@@ -43,6 +44,8 @@ urlpatterns = [
         basic_info_views.origin_remove_dialog,
         name="origin_remove",
     ),
+    path("<product:product>/domains/<str:name>/tags/", tag_views.domain_tags_section, name="tags_section"),
+    path("<product:product>/domains/<str:name>/tags/edit/", tag_views.domain_tags_dialog, name="tags_edit"),
     path(
         "<product:product>/domains/<str:name>/disable/",
         basic_info_views.domain_disable_dialog,

@@ -18,7 +18,7 @@ from accounts.operation_log import LOG_PAGE_SIZE, operation_rows
 from accounts.selectors import operations_for_user
 from domains.forms import DomainAddForm, DomainFilterForm, OriginForm, origin_rows, origin_rows_redrawn
 from domains.models import DomainStatus, Product
-from domains.selectors import DomainPaginator, domain_list_for_user, get_domain_for_user
+from domains.selectors import DomainPaginator, domain_list_for_user, get_domain_for_user, tags_of
 from domains.services import domain_create
 from edge.selectors import delivery_progress
 
@@ -140,7 +140,12 @@ def _add_service_errors(form: DomainAddForm, rows: list[OriginForm], exc: Valida
 @require_GET
 def domain_basic(request: HttpRequest, product: str, name: str) -> HttpResponse:
     domain = get_domain_for_user(request.user, name=name, product=product)
-    context = {"domain": domain, "origins": list(domain.origins.all()), "active_tab": "basic"}
+    context = {
+        "domain": domain,
+        "origins": list(domain.origins.all()),
+        "tags": tags_of([domain.pk])[domain.pk],
+        "active_tab": "basic",
+    }
     return render(request, "domains/basic.html", context)
 
 

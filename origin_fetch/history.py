@@ -9,9 +9,11 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from accounts.audit import ChangeContext, operation_log_write
+from domains import configured
 from domains.models import Domain
+from domains.origin_services import origins_restore
 from domains.publishing import domain_config_publish, domain_snapshot
-from domains.services import domain_enabled_restore, origins_restore
+from domains.services import domain_enabled_restore
 from edge.models import ConfigRevision
 from origin_fetch.services import locked_settings, settings_save
 from origin_fetch.validators import settings_clean, validate_origin_sni_host
@@ -56,8 +58,14 @@ def domain_rollback(*, domain: Domain, number: int, context: ChangeContext) -> C
                 _("Revision %(number)s cannot be restored: %(reason)s")
                 % {"number": number, "reason": " ".join(exc.messages)}
             ) from None
-        if any(getattr(settings, field) != value for field, value in values.items()):
+        changed = {field for field, value in values.items() if getattr(settings, field) != value}
+        if changed:
             settings_save([(settings, values)])
+        # A rollback configures the functions whose settings it changed; each origin's SNI follows its value.
+        for function, fields in configured.FUNCTION_FIELDS.items():
+            if changed.intersection(fields):
+                configured.functions_configure(domains=[locked], function=function)
+        configured.origin_functions_sync(domain=locked)
         domain_enabled_restore(domain=locked, enabled=snapshot["enabled"])
         revision = domain_config_publish(
             domain=locked, context=context, summary=f"Rolled back to revision {number}"

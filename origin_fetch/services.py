@@ -13,16 +13,16 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.audit import ChangeContext, OperationEntry, operation_log_write, operation_log_write_many
+from accounts.audit import ChangeContext, OperationEntry, operation_log_write_many
+from domains import configured
 from domains.models import FOLLOW_HOST, Domain, Origin, OriginFetchSettings
-from domains.publishing import domain_config_publish, domain_config_publish_many
+from domains.publishing import domain_config_publish_many
 from edge.models import ConfigRevision
 from edge.publish import latest_document
 from origin_fetch.validators import (
     validate_no_common_names,
     validate_origin_host,
     validate_origin_sni,
-    validate_origin_sni_host,
     validate_protocol,
     validate_protocol_change,
 )
@@ -59,6 +59,8 @@ class SettingsChange:
     settings: OriginFetchSettings
     changed: bool
     revision: ConfigRevision | None
+    # The ConfigId of the function the change configured (`domains.configured`).
+    config_id: int | None = None
 
 
 def _has_settings(domain: Domain) -> bool:
@@ -77,12 +79,14 @@ def locked_settings(domain: Domain) -> tuple[Domain, OriginFetchSettings]:
 
 def _locked_settings_many(domains: Sequence[Domain]) -> tuple[list[Domain], dict[int, OriginFetchSettings]]:
     """Lock the domains' rows in id order (so concurrent batches never deadlock) and load their settings,
-    in one statement; create the settings a domain lacks. Returns the locked rows in the order given."""
+    in one statement, and their origins (read once: for the rules and the compiled document); create the
+    settings a domain lacks. Returns the locked rows in the order given."""
     pks = sorted({domain.pk for domain in domains})
     rows = {
         row.pk: row
         for row in Domain.objects.select_for_update(of=("self",))
         .select_related("origin_fetch")
+        .prefetch_related("origins")
         .annotate(latest_document=latest_document())
         .filter(pk__in=pks)
         .order_by("pk")
@@ -119,6 +123,11 @@ def settings_save(changes: list[tuple[OriginFetchSettings, dict[str, Any]]]) -> 
         )
 
 
+def _ports(domain: Domain) -> list[int]:
+    """The ports of a locked domain's enabled origins (loaded with the lock)."""
+    return [origin.port for origin in domain.origins.all() if origin.enabled]
+
+
 def enabled_origin_ports(domains: Sequence[Domain]) -> dict[int, list[int]]:
     """The ports of each domain's enabled origins (what Origin SNI needs with the protocol policy off)."""
     ports: dict[int, list[int]] = {domain.pk: [] for domain in domains}
@@ -134,6 +143,7 @@ def _settings_update_many(
     context: ChangeContext,
     expected_versions: dict[int, int] | None,
     action: str,
+    function: str,
     clean: Callable[[Domain, OriginFetchSettings], dict[str, Any]],
     summary: Callable[[dict[str, Any]], str],
 ) -> list[SettingsChange]:
@@ -144,7 +154,8 @@ def _settings_update_many(
     before anything is written: one invalid domain raises DomainValidationError naming it, and nothing is
     saved. Then the changed settings are saved, their config revisions published and the operation log
     written, in a fixed number of statements whatever the number of domains; delivery of all of them is
-    enqueued once, after commit. Returns one SettingsChange per domain, in the order given.
+    enqueued once, after commit. Returns one SettingsChange per domain, in the order given. Each domain has
+    `function` configured (`domains.configured`) from then on, changed or not.
     """
     if len({domain.pk for domain in domains}) != len(domains):
         raise ValueError("Each domain can be given only once.")
@@ -161,6 +172,7 @@ def _settings_update_many(
                 raise DomainValidationError(domain, exc) from None
             plans.append((domain, row, {field: getattr(row, field) for field in new}, new))
 
+        config_ids = configured.functions_configure(domains=locked, function=function)
         written = [(domain, row, before, new) for domain, row, before, new in plans if before != new]
         revisions: dict[int, ConfigRevision | None] = {}
         if written:
@@ -187,7 +199,7 @@ def _settings_update_many(
     for original, domain in zip(domains, locked, strict=True):
         original.status, original.config_revision = domain.status, domain.config_revision
     return [
-        SettingsChange(settings=row, changed=before != new, revision=revisions.get(domain.pk))
+        SettingsChange(row, before != new, revisions.get(domain.pk), config_ids[domain.pk])
         for domain, row, before, new in plans
     ]
 
@@ -226,8 +238,6 @@ def origin_sni_update_many(
 ) -> list[SettingsChange]:
     """`origin_sni_update` of several domains at once: all of them, or none (DomainValidationError)."""
 
-    ports = enabled_origin_ports(domains)
-
     def clean(domain: Domain, settings: OriginFetchSettings) -> dict[str, Any]:
         normalized = validate_origin_sni(
             enabled=enabled,
@@ -235,7 +245,7 @@ def origin_sni_update_many(
             policy=settings.forward_scheme,
             https_port=settings.https_port,
             policy_enabled=settings.forward_scheme_enabled,
-            origin_ports=ports[domain.pk],
+            origin_ports=_ports(domain),
         )
         # Turning SNI off with an empty field keeps the name that was there.
         return {"sni_enabled": enabled, "sni_name": normalized or (settings.sni_name if not enabled else "")}
@@ -245,6 +255,7 @@ def origin_sni_update_many(
         context=context,
         expected_versions=expected_versions,
         action="origin_sni.update",
+        function=configured.HTTPS_ORIGIN_SNI,
         clean=clean,
         summary=lambda new: (
             f"Origin SNI {'on' if new['sni_enabled'] else 'off'}"
@@ -289,7 +300,6 @@ def origin_protocol_update_many(
 ) -> list[SettingsChange]:
     """`origin_protocol_update` of several domains at once; a policy or port given as None keeps each
     domain's own."""
-    ports = enabled_origin_ports(domains)
 
     def clean(domain: Domain, settings: OriginFetchSettings) -> dict[str, Any]:
         new = validate_protocol(
@@ -303,7 +313,7 @@ def origin_protocol_update_many(
             policy=new["forward_scheme"],  # type: ignore[arg-type]
             https_port=new["https_port"],  # type: ignore[arg-type]
             policy_enabled=enabled,
-            origin_ports=ports[domain.pk],
+            origin_ports=_ports(domain),
         )
         return new
 
@@ -312,6 +322,7 @@ def origin_protocol_update_many(
         context=context,
         expected_versions=expected_versions,
         action="origin_protocol.update",
+        function=configured.FORWARD_SCHEME,
         clean=clean,
         summary=lambda new: (
             f"Origin protocol {new['forward_scheme']} (HTTP {new['http_port']}, HTTPS {new['https_port']})"
@@ -349,6 +360,7 @@ def origin_host_update_many(
         context=context,
         expected_versions=expected_versions,
         action="origin_host.update",
+        function=configured.SET_REQ_HOST_HEADER,
         clean=clean,
         summary=lambda new: f"Origin host {new['origin_host'] or 'default (the domain)'}",
     )
@@ -393,6 +405,7 @@ def origin_verification_update_many(
         context=context,
         expected_versions=expected_versions,
         action="origin_verification.update",
+        function=configured.ORIGIN_CERTIFICATE_VERIFICATION,
         clean=clean,
         summary=lambda new: f"Origin certificate verification {'on' if new['verify_origin_cert'] else 'off'}",
     )
@@ -410,31 +423,3 @@ def _one(
         return update_many(domains=[domain], expected_versions=expected, **arguments)[0]
     except DomainValidationError as exc:
         raise exc.error from None
-
-
-def origin_sni_host_update(*, origin: Origin, sni_host: str, context: ChangeContext) -> SettingsChange:
-    """Set one origin's own SNI (a name, ali_follow_origin or ali_follow_host; empty: the domain's)."""
-    with transaction.atomic():
-        locked, settings = locked_settings(origin.domain)
-        row = Origin.objects.select_for_update().get(pk=origin.pk, domain=locked)
-        value = validate_origin_sni_host(
-            sni_host, origin_type=row.type, origin_host=settings.effective_origin_host
-        )
-        if value == row.sni_host:
-            return SettingsChange(settings=settings, changed=False, revision=None)
-        before = {"origin": row.address, "sni_host": row.sni_host}
-        row.sni_host = value
-        row.save(update_fields=["sni_host"])
-        origin.sni_host = value
-        summary = f"SNI of origin {row.address}: {value or 'domain default'}"
-        revision = domain_config_publish(domain=locked, context=context, summary=summary)
-        operation_log_write(
-            context=context,
-            account=locked.account,
-            domain=locked,
-            action="origin_sni_host.update",
-            before=before,
-            after={"origin": row.address, "sni_host": value},
-            revision=revision.number if revision else None,
-        )
-    return SettingsChange(settings=settings, changed=True, revision=revision)

@@ -30,10 +30,10 @@ from origin_fetch.forms import (
     VersionedForm,
 )
 from origin_fetch.history import RollbackError, document_diff, domain_rollback
+from origin_fetch.origin_sni_host import origin_sni_host_update
 from origin_fetch.services import (
     origin_host_update,
     origin_protocol_update,
-    origin_sni_host_update,
     origin_sni_update,
     origin_verification_update,
 )

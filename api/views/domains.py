@@ -27,18 +27,10 @@ from api.serializers import (
 )
 from api.views.common import DOMAIN_NAME, node_rows, user_of
 from domains.models import Domain
-from domains.services import (
-    OriginInput,
-    domain_create,
-    domain_delete,
-    domain_disable,
-    domain_enable,
-    origin_add,
-    origin_remove,
-    origin_update,
-)
+from domains.origin_services import OriginInput, origin_add, origin_remove, origin_update
+from domains.services import domain_create, domain_delete, domain_disable, domain_enable
 from edge.selectors import delivery_progress
-from origin_fetch.services import origin_sni_host_update
+from origin_fetch.origin_sni_host import origin_sni_host_update
 
 
 @extend_schema_view(

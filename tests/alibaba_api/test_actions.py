@@ -7,8 +7,7 @@ import json
 import pytest
 
 from accounts.models import OperationLog, Source
-from alibaba_api.function_base import parse_config_id
-from domains.models import DomainStatus, OriginFetchSettings, OriginType, ProtocolPolicy
+from domains.models import ConfiguredFunction, DomainStatus, OriginFetchSettings, OriginType, ProtocolPolicy
 from edge.models import Deployment, DeploymentStatus
 from tests import factories
 from tests.alibaba_api.conftest import DCDN, SignedClient, functions
@@ -243,13 +242,16 @@ def test_writes_are_logged_with_the_openapi_source(api, alice, cdn_domain):
 # Describe
 
 
-def test_describe_lists_configured_functions_and_named_ones_even_at_default(api, alpha):
-    domain = factories.make_domain(account=alpha, policy=ProtocolPolicy.HTTP)
+def test_describe_lists_only_configured_functions_also_by_name(api, alpha):
+    domain = factories.make_domain(
+        account=alpha, policy=ProtocolPolicy.HTTPS, sni_enabled=True, sni_name="a.b.c"
+    )
     assert configs(api, domain.name) == []
+    assert configs(api, domain.name, FunctionNames="https_origin_sni,set_req_host_header") == []
+    batch_set(api, [domain.name], functions("set_req_host_header", domain_name=domain.name))
     listed = configs(api, domain.name, FunctionNames="https_origin_sni,set_req_host_header")
-    assert [c["FunctionName"] for c in listed] == ["https_origin_sni", "set_req_host_header"]
-    assert args_of(listed[0]) == {"enabled": "off", "https_origin_sni": ""}
-    assert args_of(listed[1]) == {"domain_name": domain.name}
+    assert [c["FunctionName"] for c in listed] == ["set_req_host_header"]
+    assert args_of(listed[0]) == {"domain_name": domain.name}
     assert {c["ParentId"] for c in listed} == {""}
 
 
@@ -332,8 +334,8 @@ def test_describe_by_config_id(api, cdn_domain):
     config_id = answer.body["DomainConfigList"]["DomainConfigModel"][0]["ConfigId"]
     [config] = configs(api, cdn_domain.name, ConfigId=str(config_id))
     assert config["FunctionName"] == "set_req_host_header"
-    missing = api.call("DescribeCdnDomainConfigs", {"DomainName": cdn_domain.name, "ConfigId": "12345"})
-    assert (missing.status, missing.code) == (404, "InvalidConfigId.NotFound")
+    # A ConfigId that is no configuration of the domain finds nothing, as Terraform reads "gone".
+    assert configs(api, cdn_domain.name, ConfigId=str(config_id + 1)) == []
     assert api.call("DescribeCdnDomainConfigs", {"DomainName": cdn_domain.name, "ConfigId": "x"}).code == (
         "InvalidParameter"
     )
@@ -352,7 +354,7 @@ def test_config_ids_are_stable_and_name_their_domain_and_function(api, alpha):
         for m in batch_set(api, [first.name, second.name], raw).body["DomainConfigList"]["DomainConfigModel"]
     ]
     assert ids == again and ids[0] != ids[1]
-    assert parse_config_id(str(ids[0])).domain_pk == first.pk
+    assert ConfiguredFunction.objects.get(pk=ids[0]).domain == first
 
 
 def _deploy(domain, statuses: list[str]) -> None:  # type: ignore[no-untyped-def]
@@ -425,6 +427,7 @@ def test_delete_specific_config_resets_functions_in_a_safe_order(api, cdn_domain
 
 
 def test_delete_of_a_protocol_that_origin_sni_needs_is_refused_with_the_rule(api, cdn_domain):
+    batch_set(api, [cdn_domain.name], functions("forward_scheme", enable="on", scheme_origin="https"))
     batch_set(
         api, [cdn_domain.name], functions("https_origin_sni", enabled="on", https_origin_sni="o.example.com")
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
@@ -11,7 +12,7 @@ from django.test import override_settings
 from accounts.models import Membership, Role
 from alibaba_api.models import AccessKey
 from alibaba_api.services import access_key_set_enabled
-from alibaba_api.signatures import sign_v1
+from alibaba_api.signatures import format_timestamp, sign_v1, sign_v3
 from tests.alibaba_api.conftest import CDN, DCDN, Key, SignedClient, functions
 
 ERROR_FIELDS = {"RequestId", "HostId", "Code", "Message", "Recommend"}
@@ -116,7 +117,7 @@ def test_a_role_change_takes_effect_at_once(api, alice, cdn_domain):
 
 
 def test_an_unknown_action_is_not_found(api):
-    answer = api.call("DeleteCdnDomain", {"DomainName": "x.example.com"})
+    answer = api.call("RefreshObjectCaches", {"ObjectPath": "x.example.com/a.png"})
     assert (answer.status, answer.code) == (404, "InvalidAction.NotFound")
 
 
@@ -181,3 +182,77 @@ def test_a_page_visit_to_the_root_is_not_an_api_call(client, alice):
     client.force_login(alice)
     response = client.get("/")
     assert response.status_code == 302
+
+
+# Bodies: the test client's server (like Django's own) does not decode chunked framing; gunicorn does
+# (tests/alibaba_api/test_framing.py).
+
+
+def test_a_chunked_body_that_the_server_cannot_decode_is_refused_not_misread(client, cdn_domain):
+    response = client.generic(
+        "POST",
+        "/",
+        b"5\r\nDomai\r\n0\r\n\r\n",
+        content_type="application/x-www-form-urlencoded",
+        headers={"x-acs-action": "DescribeUserDomains", "Transfer-Encoding": "chunked"},
+        CONTENT_LENGTH="",  # as a chunked request comes: no length
+    )
+    assert (response.status_code, response.json()["Code"]) == (411, "MissingContentLength")
+    assert "Content-Length" in response.json()["Message"]
+
+
+def test_a_v1_call_may_carry_everything_in_a_form_body(client, alice_key, cdn_domain):
+    signed = sign_v1(
+        method="POST",
+        params={"Action": "DescribeCdnDomainDetail", "Version": CDN, "DomainName": cdn_domain.name},
+        access_key_id=alice_key.access_key_id,
+        secret=alice_key.secret,
+        nonce="form-body-nonce",
+        timestamp=datetime.now(UTC),
+    )
+    response = client.post("/", urlencode(signed), content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 200
+    assert response.json()["GetDomainDetailModel"]["DomainName"] == cdn_domain.name
+
+
+def v3_headers(key: Key, action: str, *, method: str, query: dict[str, str], body: bytes, **extra: str):  # type: ignore[no-untyped-def]
+    headers = {
+        "host": "testserver",
+        "x-acs-action": action,
+        "x-acs-version": CDN,
+        "x-acs-date": format_timestamp(datetime.now(UTC)),
+        "x-acs-signature-nonce": uuid.uuid4().hex,
+    } | extra
+    signed = sign_v3(
+        method=method,
+        path="/",
+        query=query,
+        headers=headers,
+        body=body,
+        access_key_id=key.access_key_id,
+        secret=key.secret,
+    )
+    return headers | signed
+
+
+def test_a_json_body_that_is_not_an_object_of_parameters_is_refused(client, alice_key):
+    for body, rule in ((b"[1, 2]", "must be an object of parameters"), (b"{nope", "not valid JSON")):
+        headers = v3_headers(
+            alice_key,
+            "DescribeUserDomains",
+            method="POST",
+            query={},
+            body=body,
+            **{"content-type": "application/json"},
+        )
+        response = client.generic("POST", "/", body, content_type="application/json", headers=headers)
+        assert (response.status_code, response.json()["Code"]) == (400, "InvalidParameter")
+        assert rule in response.json()["Message"]
+
+
+def test_a_get_signed_with_v3_is_answered(client, alice_key, cdn_domain):
+    query = {"DomainName": cdn_domain.name}
+    headers = v3_headers(alice_key, "DescribeCdnDomainDetail", method="GET", query=query, body=b"")
+    response = client.get("/?" + urlencode(query), headers=headers)
+    assert response.status_code == 200
+    assert response.json()["GetDomainDetailModel"]["DomainName"] == cdn_domain.name

@@ -1,4 +1,5 @@
-"""The README's script, which points the official SDK at the console and turns on Origin SNI, really works."""
+"""The README's scripts, which point the official SDK at the console, really work: the short one turning on
+Origin SNI, and the Terraform-style one taking a domain through its whole life with real edge agents."""
 
 from __future__ import annotations
 
@@ -12,11 +13,13 @@ from urllib.parse import urlparse
 import pytest
 
 from accounts.models import OperationLog, Source
-from domains.models import OriginFetchSettings
+from domains.models import Domain, OriginFetchSettings
 from tests import factories
+from tests.conftest import require_postgresql_and_redis
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 SECTION = "## The official Alibaba Cloud SDKs"
+LIFE = "### A domain's whole life, as Terraform drives it"
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -24,10 +27,10 @@ pytestmark = [
 ]
 
 
-def readme_script() -> str:
+def readme_script(section: str = SECTION) -> str:
     text = README.read_text()
-    assert SECTION in text, "the README lost its SDK section"
-    return text.split(SECTION, 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    assert section in text, f"the README lost its section {section!r}"
+    return text.split(section, 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
 
 
 def test_the_readme_script_is_about_ten_lines() -> None:
@@ -55,3 +58,35 @@ def test_the_readme_script_turns_on_origin_sni_through_the_official_sdk(live_ser
     assert (settings.sni_enabled, settings.sni_name) == (True, "origin.example.com")
     entry = OperationLog.objects.get(domain=domain)
     assert (entry.source, entry.actor) == (Source.OPENAPI, alice)
+
+
+@pytest.mark.integration
+def test_the_terraform_style_script_takes_a_domain_through_its_whole_life(
+    live_server, celery_worker, edge_agents, alpha, alice, alice_key
+):
+    require_postgresql_and_redis()
+    script = readme_script(LIFE)
+    env = os.environ | {
+        "ACCESS_KEY_ID": alice_key.access_key_id,
+        "ACCESS_KEY_SECRET": alice_key.secret,
+        "CONSOLE_ENDPOINT": f"127.0.0.1:{urlparse(live_server.url).port}",
+        "DOMAIN": "shop.alpha.example",
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120
+    )
+
+    assert result.returncode == 0, result.stderr
+    read_back, deleted = result.stdout.splitlines()
+    assert read_back.startswith(
+        "online shop.alpha.example.w.cdnconsole.net ['192.0.2.10', 'origin-a.example.com']"
+    )
+    assert "{'env': 'prod'}" in read_back
+    assert deleted == "deleted"
+    for (
+        agent
+    ) in edge_agents:  # every edge applied Origin SNI before the script went on, then dropped the domain
+        assert agent.held("shop.alpha.example")["deleted"] is True
+    assert not Domain.objects.filter(name="shop.alpha.example", deleted_at__isnull=True).exists()
+    actions = OperationLog.objects.filter(domain_name="shop.alpha.example").values_list("action", flat=True)
+    assert "origin_sni.update" in actions and "domain.delete" in actions

@@ -13,7 +13,8 @@ from playwright.sync_api import Page, expect
 
 from accounts.audit import ChangeContext
 from domains.models import BusinessType, Coverage, Domain, Product
-from domains.services import OriginInput, domain_create
+from domains.origin_services import OriginInput
+from domains.services import domain_create
 from origin_fetch.services import origin_protocol_update
 from tests import factories
 from tests.browser.test_origin_sni_journey import log_on

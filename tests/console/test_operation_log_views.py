@@ -11,7 +11,8 @@ from django.utils import timezone
 from accounts.audit import ChangeContext
 from accounts.models import OperationLog, Source
 from domains.models import OriginPriority
-from domains.services import OriginInput, domain_disable, origin_update
+from domains.origin_services import OriginInput, origin_update
+from domains.services import domain_disable
 from origin_fetch.services import origin_host_update, origin_sni_update
 from tests import factories
 

@@ -16,8 +16,8 @@ from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-BEFORE = [("domains", "0006_protocol_policy_switch")]
-AFTER = [("domains", "0007_extra_common_names_retired")]
+BEFORE = [("domains", "0007_protocol_policy_switch")]
+AFTER = [("domains", "0008_extra_common_names_retired")]
 
 
 def json_value(stored: object) -> object:

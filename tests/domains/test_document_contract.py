@@ -25,7 +25,7 @@ from domains.models import (
     OriginType,
     Product,
 )
-from domains.services import OriginInput, _clean_origins
+from domains.origin_services import OriginInput, clean_origins
 from domains.validators import validate_domain_name
 from edge_agent import contract
 from edge_agent.runtime import compile_record
@@ -112,7 +112,7 @@ def _cleaned(
         status=DomainStatus.ONLINE if enabled else DomainStatus.OFFLINE,
         cname="c.example.net",
     )
-    cleaned = _clean_origins([origin for origin, _, _ in raw_origins])
+    cleaned = clean_origins([origin for origin, _, _ in raw_origins])
     protocol = validate_protocol(enabled=policy_on, policy=policy, http_port=http_port, https_port=https_port)
     sni_name = validate_origin_sni(
         enabled=sni_on,
@@ -209,5 +209,5 @@ def test_a_document_the_agent_would_refuse_is_refused_at_the_console_with_the_ru
 
 def test_the_console_refuses_an_ipv6_zone_id_in_an_origin_with_its_own_message():
     with pytest.raises(ValidationError) as refused:
-        _clean_origins([OriginInput(OriginType.IPADDR, "fe80::1%x;}", 443)])
+        clean_origins([OriginInput(OriginType.IPADDR, "fe80::1%x;}", 443)])
     assert "Remove the zone" in " ".join(refused.value.messages)

@@ -14,7 +14,7 @@ from django.urls import reverse
 from accounts.audit import ChangeContext
 from accounts.models import OperationLog, Source
 from domains.models import Domain, DomainStatus, Origin, OriginPriority, OriginType
-from domains.services import OriginInput, origin_fingerprint, origin_update
+from domains.origin_services import OriginInput, origin_fingerprint, origin_update
 from edge.models import ConfigRevision
 from tests.factories import make_domain, make_node
 

@@ -8,17 +8,9 @@ from django.core.exceptions import ValidationError
 from accounts.audit import ChangeContext
 from accounts.models import OperationLog
 from domains.models import Domain, DomainStatus, Origin
+from domains.origin_services import OriginInput, origin_add, origin_remove, origin_update
 from domains.selectors import domains_for_user
-from domains.services import (
-    OriginInput,
-    domain_create,
-    domain_delete,
-    domain_disable,
-    domain_enable,
-    origin_add,
-    origin_remove,
-    origin_update,
-)
+from domains.services import domain_create, domain_delete, domain_disable, domain_enable
 from edge.delivery import domain_status_refresh
 from edge.models import Deployment, DeploymentStatus
 from tests.factories import make_node

@@ -17,14 +17,11 @@ from django.urls import reverse
 from accounts.audit import ChangeContext
 from accounts.models import Role
 from domains.models import Domain, DomainStatus, OriginType
-from domains.services import OriginInput, domain_create
+from domains.origin_services import OriginInput
+from domains.services import domain_create
 from edge.models import Deployment, DeploymentStatus
-from origin_fetch.services import (
-    origin_protocol_update,
-    origin_sni_host_update,
-    origin_sni_update,
-    origin_verification_update,
-)
+from origin_fetch.origin_sni_host import origin_sni_host_update
+from origin_fetch.services import origin_protocol_update, origin_sni_update, origin_verification_update
 from tests import factories
 from tests.conftest import require, require_postgresql_and_redis
 from tests.edge_agent.nginx_support import (

@@ -21,7 +21,8 @@ from django.urls import reverse
 from accounts.audit import ChangeContext
 from accounts.models import Role
 from domains.models import Domain, OriginFetchSettings, OriginType
-from domains.services import OriginInput, domain_create
+from domains.origin_services import OriginInput
+from domains.services import domain_create
 from origin_fetch.services import origin_sni_update, origin_verification_update
 from tests import factories
 from tests.conftest import require, require_postgresql_and_redis

@@ -26,7 +26,8 @@ from accounts.audit import ChangeContext
 from accounts.models import Role
 from alibaba_api import credentials
 from domains.models import Domain, DomainStatus, OriginType
-from domains.services import OriginInput, domain_create
+from domains.origin_services import OriginInput
+from domains.services import domain_create
 from edge.models import Deployment, DeploymentStatus
 from origin_fetch.services import origin_host_update, origin_protocol_update
 from tests import factories

@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from accounts.audit import ChangeContext
 from domains.models import FOLLOW_HOST, OriginFetchSettings, OriginType
-from origin_fetch.services import origin_host_update, origin_sni_host_update
+from origin_fetch.origin_sni_host import origin_sni_host_update
+from origin_fetch.services import origin_host_update
 from tests import factories
 
 pytestmark = pytest.mark.django_db

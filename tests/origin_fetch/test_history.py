@@ -8,9 +8,10 @@ from django.urls import reverse
 from accounts.audit import ChangeContext
 from accounts.models import OperationLog
 from domains.models import OriginFetchSettings
-from domains.services import OriginInput, origin_add, origin_remove, origin_update
+from domains.origin_services import OriginInput, origin_add, origin_remove, origin_update
 from origin_fetch.history import RollbackError, document_diff, domain_rollback
-from origin_fetch.services import origin_protocol_update, origin_sni_host_update, origin_sni_update
+from origin_fetch.origin_sni_host import origin_sni_host_update
+from origin_fetch.services import origin_protocol_update, origin_sni_update
 from tests.factories import make_node
 
 pytestmark = pytest.mark.django_db

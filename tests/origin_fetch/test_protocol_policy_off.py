@@ -10,7 +10,7 @@ from accounts.audit import ChangeContext
 from accounts.models import OperationLog
 from domains.documents import fetch_of, forward_scheme_of
 from domains.models import Origin, OriginFetchSettings, OriginType
-from domains.services import OriginInput, origin_add, origin_remove, origin_update
+from domains.origin_services import OriginInput, origin_add, origin_remove, origin_update
 from edge.models import ConfigRevision
 from edge_agent.contract import ForwardScheme
 from origin_fetch.history import RollbackError, domain_rollback

@@ -9,11 +9,11 @@ from accounts.audit import ChangeContext
 from accounts.models import OperationLog
 from domains.models import OriginFetchSettings, OriginType
 from edge.models import ConfigRevision
+from origin_fetch.origin_sni_host import origin_sni_host_update
 from origin_fetch.services import (
     StaleVersionError,
     origin_host_update,
     origin_protocol_update,
-    origin_sni_host_update,
     origin_verification_update,
 )
 from tests.factories import make_domain, make_node

@@ -47,7 +47,8 @@ from alibaba_api.actions import ApiCall, batch_set_domain_configs
 from alibaba_api.services import access_key_create, access_key_delete
 from alibaba_api.signatures import format_timestamp, sign_v3
 from domains.models import Domain, OriginType
-from domains.services import OriginInput, domain_create
+from domains.origin_services import OriginInput
+from domains.services import domain_create
 from edge.models import EdgeNode
 
 CDN_VERSION = "2018-05-10"
@@ -401,15 +402,17 @@ class Command(BaseCommand):
                 "`origin_sni_update` also uses, and `domains.publishing.domain_config_publish_many`) "
                 "validates "
                 "every domain first, then reads the edge nodes, locks the domains (in id order) with "
-                "their settings and latest config documents in one statement, updates the settings, reads "
+                "their settings and latest config documents in one statement, reads the ConfigId each domain "
+                "has for the function (and adds the missing ones), updates the settings, reads "
                 "the origins, inserts all the revisions, deployments and operation log entries in one "
                 "statement each, moves every domain to its new revision in one UPDATE, and enqueues one "
                 "delivery task after commit. Concurrent BatchSets of the same domains wait for each other's "
                 "row locks, so their rate is about one over the time a batch holds the locks "
                 "(each also changes 20 domains, so 20 x the rate domain changes per second). "
-                "A DescribeCdnDomainConfigs runs one SQL statement (settings, origins and delivery Status "
-                "together) and two Redis round trips: the nonce, and the AccessKey's version stamps (the key "
-                "is cached in process memory; the stamps make a disabled or deleted key refused at once).",
+                "A DescribeCdnDomainConfigs runs one SQL statement (settings, origins, configured functions "
+                "and delivery Status together) and two Redis round trips: the nonce, and the AccessKey's "
+                "version stamps (the key is cached in process memory; the stamps make a disabled or deleted "
+                "key refused at once).",
                 "",
             ]
         )

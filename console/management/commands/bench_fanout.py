@@ -37,7 +37,8 @@ from django.db import connection, transaction
 from accounts.audit import ChangeContext
 from accounts.models import Account, Membership, Role
 from domains.models import Domain, OriginType
-from domains.services import OriginInput, domain_create
+from domains.origin_services import OriginInput
+from domains.services import domain_create
 from edge.models import ConfigRevision, Deployment, DeploymentStatus, EdgeNode
 from edge_agent.signing import signed_headers
 from origin_fetch.services import (

@@ -50,7 +50,7 @@ def retire(apps, schema_editor):  # type: ignore[no-untyped-def]
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("domains", "0006_protocol_policy_switch"),
+        ("domains", "0007_protocol_policy_switch"),
         ("accounts", "0001_initial"),
     ]
 

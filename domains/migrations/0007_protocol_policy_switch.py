@@ -6,7 +6,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("domains", "0005_originfetchsettings_moved"),
+        ("domains", "0006_tags_and_configured_functions"),
     ]
 
     operations = [
