@@ -24,12 +24,21 @@ node_modules/.package-lock.json: package-lock.json
 
 install: $(VENV)/.installed node_modules/.package-lock.json
 
-var/secret_key:
-	mkdir -p var
+# Where run-time files go: the SQLite file, the embedded broker, the secret key (the settings read the same
+# CONSOLE_VAR_DIR, and find the key there: management commands use the console's key).
+CONSOLE_VAR_DIR ?= var
+
+$(CONSOLE_VAR_DIR)/secret_key:
+	mkdir -p $(CONSOLE_VAR_DIR)
 	umask 077; $(BIN)/python -c 'import secrets; print(secrets.token_urlsafe(50))' > $@
 
-run: install var/secret_key
-	export SECRET_KEY="$${SECRET_KEY:-$$(cat var/secret_key)}"; \
+# The demo's origins are loopback servers and documentation addresses, which origins may not be elsewhere.
+DEMO_ORIGIN_NETWORKS := 127.0.0.0/8,192.0.2.0/24,198.51.100.0/24,203.0.113.0/24
+
+run: install $(CONSOLE_VAR_DIR)/secret_key
+	export ORIGIN_ALLOWED_NETWORKS="$${ORIGIN_ALLOWED_NETWORKS-$(DEMO_ORIGIN_NETWORKS)}"; \
+	export EDGE_AGENT_ORIGIN_ALLOW="$${EDGE_AGENT_ORIGIN_ALLOW-$$ORIGIN_ALLOWED_NETWORKS}"; \
+	export SECURE_SSL="$${SECURE_SSL:-false}"; \
 	$(BIN)/python manage.py migrate --noinput && \
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0 && \
 	$(BIN)/python manage.py seed_demo && \
@@ -43,7 +52,8 @@ test: install
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cdn_console_bench
 BENCH_REDIS_URL ?= redis://127.0.0.1:6379/14
 BENCH_ENV = DATABASE_URL=$(BENCH_DATABASE_URL) REDIS_URL=$(BENCH_REDIS_URL) CELERY_BROKER_URL= SECRET_KEY=bench \
-	CONSOLE_VAR_DIR=$(CURDIR)/var/bench
+	CONSOLE_VAR_DIR=$(CURDIR)/var/bench ORIGIN_ALLOWED_NETWORKS=127.0.0.0/8 EDGE_AGENT_ORIGIN_ALLOW=127.0.0.0/8 \
+	SECURE_SSL=false
 
 bench: bench-fanout bench-pages bench-api bench-edge
 
@@ -69,7 +79,8 @@ bench-pages: install
 BENCH_API_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/cdn_console_bench_api
 BENCH_API_REDIS_URL ?= redis://127.0.0.1:6379/13
 BENCH_API_ENV = DATABASE_URL=$(BENCH_API_DATABASE_URL) REDIS_URL=$(BENCH_API_REDIS_URL) CELERY_BROKER_URL= \
-	SECRET_KEY=bench CONSOLE_VAR_DIR=$(CURDIR)/var/bench
+	SECRET_KEY=bench CONSOLE_VAR_DIR=$(CURDIR)/var/bench ORIGIN_ALLOWED_NETWORKS=127.0.0.0/8,203.0.113.0/24 \
+	SECURE_SSL=false ALIBABA_API_ACCOUNT_RATE_LIMIT=0
 
 bench-api: install
 	psql "$(dir $(BENCH_API_DATABASE_URL))postgres" -qc "CREATE DATABASE $(notdir $(BENCH_API_DATABASE_URL))" 2>/dev/null || true

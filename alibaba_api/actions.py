@@ -13,7 +13,7 @@ from typing import Any
 
 from django.db import transaction
 
-from alibaba_api import domain_actions, tags
+from alibaba_api import domain_actions, ownership_actions, tags
 from alibaba_api.calls import (
     CDN_VERSION,
     DCDN_VERSION,
@@ -302,7 +302,9 @@ _ACTIONS_BY_NAME: ActionTable = {
     ),
 }
 ACTIONS: dict[tuple[str, str], Action] = {}
-for (_cdn_name, _dcdn_name), _action in (_ACTIONS_BY_NAME | domain_actions.ACTIONS | tags.ACTIONS).items():
+for (_cdn_name, _dcdn_name), _action in (
+    _ACTIONS_BY_NAME | domain_actions.ACTIONS | ownership_actions.ACTIONS | tags.ACTIONS
+).items():
     if _cdn_name:
         ACTIONS[(CDN_VERSION, _cdn_name)] = _action
     if _dcdn_name:

@@ -24,6 +24,7 @@ from alibaba_api.errors import (
     sources_malformed,
     validation_messages,
 )
+from alibaba_api.ownership_actions import name_error
 from alibaba_api.tags import request_tags
 from domains.models import BusinessType, Coverage, Domain, DomainStatus, OriginPriority
 from domains.origin_services import OriginInput, domain_origins_replace
@@ -83,8 +84,8 @@ def _refusal(exc: ValidationError) -> ApiError:
     codes = {error.code for errors in getattr(exc, "error_dict", {}).values() for error in errors}
     if field == "name" and "taken" in codes:
         return domain_exists(text)
-    if field == "name" and any(code and ("owner" in code or "verif" in code) for code in codes):
-        return ApiError("DomainOwnerVerifyFail", f"Owner verification of the domain failed: {text}")
+    if field == "name" and (ownership := name_error(exc)) is not None:
+        return ownership
     if field and field.startswith("origins"):
         position = field.split(".")
         where = f"source {int(position[1]) + 1}: " if len(position) > 1 and position[1].isdigit() else ""

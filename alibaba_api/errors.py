@@ -26,6 +26,10 @@ Codes from ALIBABA_API.md, and where it is silent the vendor's own:
 | InvalidArgValue.Malformed | 400 | a bad argValue; the message names the argument and the rule |
 | TooManyDomains | 400 | more than 50 domains, 50 functions, or domains x functions > 50 |
 | Throttling | 429 | over ALIBABA_API_RATE_LIMIT calls per second per key, with `x-acs-retry-after` (ms) |
+| Throttling.User | 429 | over ALIBABA_API_ACCOUNT_RATE_LIMIT calls/s per account, or a key or address |
+| | | locked after failed signatures (`alibaba_api.throttling`); with `x-acs-retry-after` (ms) |
+| DomainOwnerVerifyFail, InvalidFile, VerifyError | 400 | root ownership (`alibaba_api.ownership_actions`) |
+| DomainAlreadyExist | 400 | AddCdnDomain of a name already added |
 | RequestEntityTooLarge | 413 | a body over 1 MiB (refused from its Content-Length, or once 1 MiB was read) |
 | MissingContentLength | 411 | a chunked body on a server that does not decode chunks (gunicorn does) |
 | ServiceBusy | 403 | the database refused (lock timeout, deadlock); retry |

@@ -13,7 +13,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from accounts.audit import ChangeContext
 from accounts.models import Source
-from alibaba_api import credentials
+from alibaba_api import credentials, throttling
 from alibaba_api.actions import PRODUCT_BY_VERSION, ApiCall, action_for
 from alibaba_api.credentials import Credential
 from alibaba_api.errors import ApiError, missing_parameter
@@ -77,16 +77,26 @@ def _handle(request: HttpRequest) -> dict[str, Any]:
             status=405,
         )
     signed = _signed_request(request)
+    address = request.META.get("REMOTE_ADDR") or ""
+    throttling.refuse_if_locked(address=address)
     found: list[Credential] = []
+    asked: list[str] = []
 
     def secret_for(access_key_id: str) -> str | None:
+        asked.append(access_key_id)
+        throttling.refuse_if_locked(access_key_id=access_key_id)
         credential = credentials.credential_for(access_key_id)
         if credential is None:
             return None
         found.append(credential)
         return credential.secret
 
-    verified = verify(signed, secret_for=secret_for, nonce_seen=_nonce_seen)
+    try:
+        verified = verify(signed, secret_for=secret_for, nonce_seen=_nonce_seen)
+    except SignatureError as exc:
+        if exc.code in throttling.GUESSES:
+            throttling.record_failure(access_key_id=asked[-1] if asked else "", address=address)
+        raise
     credential = found[-1]
     if not credential.enabled:
         raise ApiError("InvalidAccessKeyId.Inactive", "Specified access key is disabled.")
@@ -95,6 +105,7 @@ def _handle(request: HttpRequest) -> dict[str, Any]:
             "InvalidAccessKeyId.Inactive",
             "The user of this access key is inactive or no longer a member of the key's account.",
         )
+    throttling.refuse_over_account_rate(credential.account_id)
     wait_ms = credentials.throttle_wait_ms(credential.access_key_id)
     if wait_ms:
         raise ApiError(

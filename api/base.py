@@ -6,7 +6,7 @@ from typing import Any, cast
 
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
-from rest_framework.authentication import SessionAuthentication, TokenAuthentication
+from rest_framework.authentication import SessionAuthentication
 from rest_framework.parsers import JSONParser
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.renderers import JSONRenderer
@@ -17,6 +17,8 @@ from accounts.audit import ChangeContext
 from accounts.models import Source
 from api.errors import PreconditionFailed, api_exception_handler
 from api.schema import ApiSchema
+from api.throttling import AnonThrottle, UserThrottle
+from api.tokens import HashedTokenAuthentication
 
 
 class WritesNeedWriteRole(BasePermission):
@@ -34,8 +36,9 @@ class WritesNeedWriteRole(BasePermission):
 class ApiMixin:
     """Token first, so an anonymous request gets 401 with `WWW-Authenticate: Token`; JSON in and out."""
 
-    authentication_classes = [TokenAuthentication, SessionAuthentication]
+    authentication_classes = [HashedTokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated, WritesNeedWriteRole]
+    throttle_classes = [UserThrottle, AnonThrottle]
     parser_classes = [JSONParser]
     renderer_classes = [JSONRenderer]
     schema = ApiSchema()

@@ -11,6 +11,7 @@ resource, a stale version). `code` is a stable identifier of the rule; `message`
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
@@ -158,7 +159,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
     if getattr(exc, "wait", None):
-        headers["Retry-After"] = f"{int(exc.wait)}"  # type: ignore[attr-defined]
+        headers["Retry-After"] = f"{max(1, math.ceil(exc.wait))}"  # type: ignore[attr-defined]
     if isinstance(exc, ShapedError):
         errors = exc.errors
     elif isinstance(exc, exceptions.ValidationError):

@@ -1,10 +1,10 @@
 """The REST API (`/api/v1/`), its OpenAPI 3 schema and interactive docs."""
 
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import SimpleRouter
 
-from api.views import auth, common, domains, edge_nodes, history, operations, origin_fetch
+from api.views import auth, common, domains, edge_nodes, history, operations, origin_fetch, ownership
 
 router = SimpleRouter()
 router.register("domains", domains.DomainViewSet, basename="domain")
@@ -12,6 +12,8 @@ router.register(r"domains/(?P<domain_name>[^/]+)/origins", domains.OriginViewSet
 router.register(r"domains/(?P<domain_name>[^/]+)/revisions", history.RevisionViewSet, basename="revision")
 router.register("operations", operations.OperationViewSet, basename="operation")
 router.register("edge-nodes", edge_nodes.EdgeNodeViewSet, basename="edge-node")
+router.register("domain-ownership", ownership.OwnershipViewSet, basename="domain-ownership")
+router.register("auth/tokens", auth.TokenListView, basename="token-list")
 
 SECTION = {"get": "retrieve", "put": "update", "patch": "partial_update"}
 origin_fetch_urls = [
@@ -25,7 +27,8 @@ origin_fetch_urls = [
 app_name = "api"
 urlpatterns = [
     path("v1/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("v1/docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    # Its script comes from the console (`?script`): the Content-Security-Policy allows no inline one.
+    path("v1/docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
     path("v1/auth/token/", auth.TokenView.as_view({"post": "create"}), name="token"),
     path("v1/domains/<str:domain_name>/origin-fetch/", include(origin_fetch_urls)),
     path("v1/", include(router.urls)),

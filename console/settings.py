@@ -7,10 +7,15 @@ embedded default: a SQLite file and a file-system Celery broker under `var/`, wh
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
+
+from edge_agent.addresses import parse_networks
+from edge_agent.resolve import parse_resolver
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CONSOLE_VAR_DIR", BASE_DIR / "var"))
@@ -65,8 +70,22 @@ def env_list(name: str, default: list[str]) -> list[str]:
 
 
 DEBUG = env_bool("DEBUG", False)
-# Outside DEBUG a real key is required; the development fallback is never used in production.
-SECRET_KEY = env_str("SECRET_KEY", "insecure-development-key-change-me" if DEBUG else None)
+
+
+def _secret_key() -> str:
+    """SECRET_KEY, else the key file `make run` keeps (SECRET_KEY_FILE, default var/secret_key), so that
+    management commands sign and decrypt with the same key as the console; outside DEBUG one is required."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = Path(env_str("SECRET_KEY_FILE", str(VAR_DIR / "secret_key")))
+    if path.is_file() and path.read_text().strip():
+        return path.read_text().strip()
+    if DEBUG:  # the development fallback, never used in production
+        return "insecure-development-key-change-me"
+    raise ImproperlyConfigured(f"Set the SECRET_KEY environment variable (or write the key to {path}).")
+
+
+SECRET_KEY = _secret_key()
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 PORT = env_int("PORT", 8000)
@@ -80,8 +99,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    "axes",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "console",
@@ -95,6 +114,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -104,6 +124,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last: it turns a log-on refused for too many failures into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "console.urls"
@@ -145,9 +167,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
+SILENCED_SYSTEM_CHECKS: list[str] = []
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
 else:
+    # The embedded default's file cache is shared by the processes of one machine, which is all that runs
+    # then: django-axes only knows Redis and Memcached to be shared.
+    SILENCED_SYSTEM_CHECKS.append("axes.W001")
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
@@ -160,6 +186,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
+AUTHENTICATION_BACKENDS = [
+    # First: refuses a locked-out user or client address before any password is checked.
+    "accounts.lockout.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Log-on lockout (django-axes): LOGIN_FAILURE_LIMIT failures in a row for one user name, or from one client
+# address, lock it out for LOGIN_COOLOFF_MINUTES (a failure meanwhile starts the wait again). The counters
+# live in the cache (Redis), shared by every web process.
+AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_float("LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_LOCKOUT_CALLABLE = "console.lockout.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True
+AXES_ENABLE_ADMIN = False
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -184,8 +227,9 @@ STORAGES = {
     },
 }
 
-# Security: cookies and headers that hold in production; HTTPS ones follow SECURE_SSL.
-SECURE_SSL = env_bool("SECURE_SSL", False)
+# Security: cookies and headers that hold in production; HTTPS ones follow SECURE_SSL, on unless DEBUG
+# (`make run` and the tests, served over plain HTTP, turn it off).
+SECURE_SSL = env_bool("SECURE_SSL", not DEBUG)
 SESSION_COOKIE_SECURE = SECURE_SSL
 CSRF_COOKIE_SECURE = SECURE_SSL
 LANGUAGE_COOKIE_SECURE = SECURE_SSL
@@ -199,15 +243,37 @@ SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+# Content-Security-Policy on every answer: the console's own scripts, styles, images and fonts only, no inline
+# script, style or event handler, no plugin, no framing, forms posted only to the console.
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF],
+    "style-src": [CSP.SELF],
+    "img-src": [CSP.SELF, "data:"],
+    "font-src": [CSP.SELF],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.SELF],
+    "form-action": [CSP.SELF],
+    "frame-ancestors": [CSP.NONE],
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "api.tokens.HashedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.UserThrottle", "api.throttling.AnonThrottle"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
 }
+# REST API throttling (429 with Retry-After), counted in the cache (Redis) across every web process: calls
+# per user, per client address for anonymous calls, and token requests per client address.
+API_THROTTLE_USER = env_str("API_THROTTLE_USER", "600/min")
+API_THROTTLE_ANON = env_str("API_THROTTLE_ANON", "60/min")
+API_THROTTLE_TOKEN = env_str("API_THROTTLE_TOKEN", "20/min")
+# REST API tokens are stored as digests and expire after this many days (a new one: POST /api/v1/auth/token/).
+API_TOKEN_TTL_DAYS = env_float("API_TOKEN_TTL_DAYS", 30.0)
 SPECTACULAR_SETTINGS = {
     "TITLE": "CDN Console API",
     "DESCRIPTION": "Domains, origins, back-to-origin settings (Origin SNI), delivery to edge nodes.",
@@ -265,6 +331,38 @@ CELERY_BEAT_SCHEDULE = {
     "edge-reconcile": {"task": "edge.reconcile", "schedule": EDGE_RECONCILE_INTERVAL},
 }
 
+# Origins cannot point inside (loopback, link-local, private, shared, multicast, reserved ranges, the edge
+# nodes' own addresses: edge_agent.addresses); these networks are allowed anyway (a lab, the demo, tests).
+ORIGIN_ALLOWED_NETWORKS = env_list("ORIGIN_ALLOWED_NETWORKS", [])
+try:
+    parse_networks(ORIGIN_ALLOWED_NETWORKS)
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"ORIGIN_ALLOWED_NETWORKS: {_exc}.") from None
+
+# Domain ownership verification: the DNS servers that TXT records (and the file's host) are looked up with
+# (ADDRESS[:PORT], comma-separated; default the host's), and the file fetch's ports and limits.
+VERIFY_DNS_RESOLVER = env_list("VERIFY_DNS_RESOLVER", [])
+for _resolver in VERIFY_DNS_RESOLVER:
+    try:
+        parse_resolver(_resolver)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"VERIFY_DNS_RESOLVER: {_resolver!r} is not ADDRESS or ADDRESS:PORT, such as 127.0.0.1:53."
+        ) from None
+VERIFY_TIMEOUT = env_float("VERIFY_TIMEOUT", 5.0)
+VERIFY_HTTP_PORT = env_int("VERIFY_HTTP_PORT", 80)
+VERIFY_HTTPS_PORT = env_int("VERIFY_HTTPS_PORT", 443)
+# CA certificates the file's HTTPS site is verified against (default: the bundle httpx ships).
+VERIFY_CA_BUNDLE = env_str("VERIFY_CA_BUNDLE", "")
+
+# Alibaba-compatible API flow control (alibaba_api.throttling), counted in the cache across web processes:
+# calls per second per AccessKey ("Throttling") and per account ("Throttling.User"), and the lockout of an
+# AccessKey ID or client address after failed signatures. 0 turns a limit off.
+ALIBABA_API_RATE_LIMIT = env_int("ALIBABA_API_RATE_LIMIT", 0)
+ALIBABA_API_ACCOUNT_RATE_LIMIT = env_int("ALIBABA_API_ACCOUNT_RATE_LIMIT", 40)
+ALIBABA_API_FAILURE_LIMIT = env_int("ALIBABA_API_FAILURE_LIMIT", 10)
+ALIBABA_API_FAILURE_WINDOW = env_int("ALIBABA_API_FAILURE_WINDOW", 300)
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -276,5 +374,7 @@ LOGGING = {
         # One line per push would drown the log of a fan-out to many nodes.
         "httpx": {"level": "WARNING"},
         "httpcore": {"level": "WARNING"},
+        # A line for every successful log-on otherwise; lockouts are logged by accounts.lockout.
+        "axes": {"level": "WARNING"},
     },
 }

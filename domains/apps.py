@@ -9,7 +9,7 @@ class DomainsConfig(AppConfig):
         from django.utils.translation import gettext_lazy as _
 
         from accounts.operation_log import describe
-        from domains.models import Domain, Origin, OriginFetchSettings
+        from domains.models import Domain, Origin, OriginFetchSettings, VerifiedRoot
         from domains.publishing import domains_follow_delivery
         from edge.signals import delivery_state_changed
 
@@ -25,9 +25,11 @@ class DomainsConfig(AppConfig):
                 "origin.remove": _("Remove origin"),
                 "origins.replace": _("Modify origins"),
                 "domain_tags.update": _("Modify tags"),
+                "domain_root.verify": _("Verify root domain"),
+                "domain_root.release": _("Release root domain"),
             },
             containers={"settings": OriginFetchSettings, "origins": Origin},
-            models=(OriginFetchSettings, Domain, Origin),
+            models=(OriginFetchSettings, Domain, Origin, (VerifiedRoot, frozenset({"root", "method"}))),
             keys={"tags": _("tags")},
-            subjects={"origin.": "address"},
+            subjects={"origin.": "address", "domain_root.": "root"},
         )

@@ -278,3 +278,37 @@ class ConfiguredFunction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.function} #{self.pk}"
+
+
+class VerificationMethod(models.TextChoices):
+    DNS = "dns", _("DNS record")
+    FILE = "file", _("File")
+    OPERATOR = "operator", _("Marked by an operator")
+    EXISTING = "existing", _("Held before verification was required")
+
+
+class VerifiedRoot(models.Model):
+    """A root domain (`example.com`) that an account proved it owns: only it adds names under the root.
+
+    A verified root belongs to one account (`domains.ownership`); operators mark and release roots in the
+    admin.
+    """
+
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="verified_roots")
+    root = models.CharField(_("root domain"), max_length=253, unique=True)
+    method = models.CharField(_("verified by"), max_length=16, choices=VerificationMethod.choices)
+    verified_at = models.DateTimeField(_("verified at"), auto_now_add=True)
+    actor_name = models.CharField(_("user"), max_length=150, blank=True)
+
+    class Meta:
+        verbose_name = _("verified root domain")
+        verbose_name_plural = _("verified root domains")
+        ordering = ["root"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(method__in=VerificationMethod.values), name="verified_root_method_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.root

@@ -24,6 +24,7 @@ from domains.models import (
     OriginPriority,
     OriginType,
 )
+from domains.origin_addresses import check_not_edge_node
 from domains.publishing import domain_config_publish
 from domains.selectors import settings_of
 from domains.validators import validate_origin
@@ -105,6 +106,15 @@ def clean_origins(origins: list[OriginInput]) -> list[dict[str, Any]]:
     return cleaned
 
 
+def refuse_edge_nodes(cleaned: list[dict[str, Any]], *, first: int = 0) -> None:
+    """Refuse origins (from position `first` of `cleaned` on) that are the edge nodes' own agents."""
+    for index in range(first, len(cleaned)):
+        try:
+            check_not_edge_node(str(cleaned[index]["address"]))
+        except ValidationError as exc:
+            raise ValidationError({f"origins.{index}.address": exc}) from None
+
+
 def locked_domain(domain: Domain) -> Domain:
     """The live domain's row, locked until the transaction ends (every change of a domain takes it)."""
     return (
@@ -120,7 +130,9 @@ def origin_add(*, domain: Domain, origin: OriginInput, context: ChangeContext) -
         existing = [
             OriginInput(o.type, o.address, o.port, o.priority, o.weight) for o in locked.origins.all()
         ]
-        values = clean_origins([*existing, origin])[-1]
+        cleaned = clean_origins([*existing, origin])
+        refuse_edge_nodes(cleaned, first=len(existing))
+        values = cleaned[-1]
         created = Origin.objects.create(domain=locked, **values)
         _publish_origin_change(locked, context, "origin.add", None, created)
     return created
@@ -151,7 +163,9 @@ def origin_update(
             OriginInput(o.type, o.address, o.port, o.priority, o.weight)
             for o in locked.origins.exclude(pk=row.pk)
         ]
-        values = clean_origins([*others, changes])[-1]
+        cleaned = clean_origins([*others, changes])
+        refuse_edge_nodes(cleaned, first=len(others))
+        values = cleaned[-1]
         _check_origin_sni_host(row, new_type=str(values["type"]))
         before = origin_snapshot(row)
         for field, value in values.items():
@@ -207,6 +221,7 @@ def origins_restore(*, domain: Domain, origins: list[dict[str, Any]]) -> None:
     `sni_host` (validated by the caller, whose rules they are). The caller publishes and logs the change.
     """
     cleaned = clean_origins([OriginInput.from_dict(origin) for origin in origins])
+    refuse_edge_nodes(cleaned)
     wanted = {
         (values["address"], values["port"]): values
         | {"enabled": bool(origin.get("enabled", True)), "sni_host": origin.get("sni_host", "")}

@@ -24,7 +24,14 @@ from domains.models import (
     Product,
     ProtocolPolicy,
 )
-from domains.origin_services import OriginInput, clean_origins, locked_domain, origin_snapshot
+from domains.origin_services import (
+    OriginInput,
+    clean_origins,
+    locked_domain,
+    origin_snapshot,
+    refuse_edge_nodes,
+)
+from domains.ownership import ownership_check
 from domains.publishing import domain_config_publish
 from domains.validators import validate_domain_name
 
@@ -72,10 +79,16 @@ def domain_create(
         errors["description"] = ValidationError(_("At most 256 characters."), code="too_long")
     try:
         cleaned_origins = clean_origins(origins)
+        refuse_edge_nodes(cleaned_origins)
     except ValidationError as exc:
         errors.update(exc.error_dict)  # type: ignore[arg-type]
     if normalized and Domain.objects.filter(name=normalized).exists():
         errors["name"] = _taken(normalized)
+    elif normalized or normalized:
+        try:
+            ownership_check(account=account, name=normalized)
+        except ValidationError as exc:
+            errors["name"] = exc
     if errors:
         raise ValidationError(errors)
 

@@ -194,6 +194,7 @@ def validate_domain_name(raw: str) -> str:
 def validate_origin(*, type: str, address: str, port: int, priority: int, weight: int) -> dict[str, object]:
     """Validate one origin; returns the cleaned values or raises ValidationError keyed by field."""
     from domains.models import OriginPriority, OriginType
+    from domains.origin_addresses import check_origin_ip
 
     errors: dict[str, list[ValidationError]] = {}
     cleaned: dict[str, object] = {"type": type, "port": port, "priority": priority, "weight": weight}
@@ -223,7 +224,11 @@ def validate_origin(*, type: str, address: str, port: int, priority: int, weight
                         zone=parsed.scope_id,
                     )
                 )
+            else:
+                check_origin_ip(address_value, parsed)
             cleaned["address"] = str(parsed)
+        except ValidationError as exc:
+            errors.setdefault("address", []).append(exc)
         except ValueError:
             errors.setdefault("address", []).append(
                 _error(

@@ -14,12 +14,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.access import account_for_user_rw
 from accounts.audit import ChangeContext
+from accounts.models import Account
 from accounts.operation_log import LOG_PAGE_SIZE, operation_rows
 from accounts.selectors import operations_for_user
 from domains.forms import DomainAddForm, DomainFilterForm, OriginForm, origin_rows, origin_rows_redrawn
 from domains.models import DomainStatus, Product
+from domains.ownership import file_urls, root_of, txt_record_name, verification_token
+from domains.root_services import domain_root_verify
 from domains.selectors import DomainPaginator, domain_list_for_user, get_domain_for_user, tags_of
 from domains.services import domain_create
+from domains.validators import validate_domain_name
 from edge.selectors import delivery_progress
 
 # A search counts its matches up to this many: past it, the page says "more than" and asks to refine it.
@@ -88,7 +92,22 @@ def domain_add(request: HttpRequest, product: str) -> HttpResponse:
     form = DomainAddForm(data, product=product)
     rows = origin_rows(data)
     origins_errors: list[str] = []
-    if data is not None and form.is_valid() and all([row.is_valid() for row in rows]):
+    context = {"product": product, "form": form, "rows": rows, "origins_errors": origins_errors}
+    rows_valid = all([row.is_valid() for row in rows])
+    if data is not None and form.is_valid() and "verify" in data:
+        # Verify (DNS record or file) the root, then add the domain as Submit would.
+        try:
+            context["verified"] = domain_root_verify(
+                account=account,
+                name=form.cleaned_data["name"],
+                method=data["verify"],
+                context=ChangeContext.from_request(request),
+            )
+        except ValidationError as exc:
+            context["ownership"] = ownership_of(account, form.cleaned_data["name"])
+            context["verify_errors"] = [m for errors in exc.message_dict.values() for m in errors]
+            return render(request, "domains/add.html", context)
+    if data is not None and form.is_valid() and rows_valid:
         try:
             domain = domain_create(
                 account=account,
@@ -101,11 +120,29 @@ def domain_add(request: HttpRequest, product: str) -> HttpResponse:
                 context=ChangeContext.from_request(request),
             )
         except ValidationError as exc:
-            origins_errors = _add_service_errors(form, rows, exc)
+            name = form.cleaned_data["name"]
+            origins_errors += _add_service_errors(form, rows, exc)
+            if any(error.code == "owner_verify" for error in exc.error_dict.get("name", [])):
+                context["ownership"] = ownership_of(account, name)
         else:
             return redirect("domains:basic", product=product, name=domain.name)
-    context = {"product": product, "form": form, "rows": rows, "origins_errors": origins_errors}
     return render(request, "domains/add.html", context)
+
+
+def ownership_of(account: Account, name: str) -> dict[str, object] | None:
+    """What the verification panel shows: the root of `name`, the TXT record and the file to publish."""
+    try:
+        root = root_of(validate_domain_name(name))
+    except ValidationError:
+        return None
+    if root is None:
+        return None
+    return {
+        "root": root,
+        "record": txt_record_name(root),
+        "token": verification_token(account),
+        "urls": file_urls(root),
+    }
 
 
 def _int_or_none(value: str | None) -> int | None:

@@ -12,6 +12,7 @@ from django.utils.translation import ngettext
 from accounts.audit import ChangeContext
 from accounts.models import Source
 from common.admin import ReadOnlyAdmin
+from edge.key_admin import KeyRotationActions
 from edge.models import ConfigRevision, Deployment, EdgeNode
 from edge.nodes import edge_node_create, edge_node_delete, edge_node_set_enabled, edge_node_update
 
@@ -41,7 +42,7 @@ def _admin_context(request: HttpRequest) -> ChangeContext:
 
 
 @admin.register(EdgeNode)
-class EdgeNodeAdmin(admin.ModelAdmin):
+class EdgeNodeAdmin(KeyRotationActions, admin.ModelAdmin):
     """Operators add, change, enable, disable and delete nodes here, through the edge node services.
 
     A node added or enabled is owed every domain's latest revision (the reconciler delivers it); a node
@@ -49,10 +50,10 @@ class EdgeNodeAdmin(admin.ModelAdmin):
     """
 
     form = EdgeNodeForm
-    list_display = ["name", "region", "agent_url", "enabled", "last_contact_at", "last_error"]
+    list_display = ["name", "region", "agent_url", "enabled", "rotating", "last_contact_at", "last_error"]
     list_filter = ["enabled", "region"]
     search_fields = ["name", "agent_url"]
-    actions = ["enable_nodes", "disable_nodes"]
+    actions = ["enable_nodes", "disable_nodes", *KeyRotationActions.rotation_actions]
 
     def save_model(self, request: HttpRequest, obj: EdgeNode, form: forms.ModelForm, change: bool) -> None:
         data: dict[str, Any] = {name: form.cleaned_data[name] for name in EdgeNodeForm.Meta.fields}

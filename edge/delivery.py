@@ -74,16 +74,15 @@ def _lagging_deployments(
         "revision__domain_id",
         "node__name",
         "node__agent_url",
-        "node__signing_key",
         "document_text",
     )
     deployments: list[_Lagging] = []
     targets: dict[int, Target] = {}
     documents: dict[int, dict[str, Any]] = {}
-    for pk, node_id, revision_id, number, domain_id, name, agent_url, signing_key, text in rows:
+    for pk, node_id, revision_id, number, domain_id, name, agent_url, text in rows:
         deployments.append(_Lagging(pk, node_id, revision_id, number, domain_id))
         if node_id not in targets:
-            targets[node_id] = Target(node_id, name, agent_url, signing_key)
+            targets[node_id] = Target(node_id, name, agent_url)
         if revision_id not in documents:
             documents[revision_id] = json.loads(text)
     return deployments, targets, documents

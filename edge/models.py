@@ -9,6 +9,10 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Source
+from common.fields import SealedTextField
+
+KEY_SALT = b"cdn-console/edge"
+KEY_INFO = b"edge-node-signing-key/fernet/v1"
 
 
 def new_signing_key() -> str:
@@ -19,8 +23,10 @@ class EdgeNode(models.Model):
     name = models.SlugField(_("name"), max_length=64, unique=True)
     region = models.CharField(_("region / POP"), max_length=64, blank=True)
     agent_url = models.URLField(_("agent URL"), max_length=300)
-    # Shared with the node's agent; every push is signed with it. Never shown after creation.
-    signing_key = models.CharField(_("signing key"), max_length=128, default=new_signing_key)
+    # Shared with the node's agent; every push is signed with it. Sealed at rest (`common.crypto`), never
+    # shown after creation. During a rotation (`edge.keys`) pushes are signed with both keys.
+    signing_key = SealedTextField(_("signing key"), default=new_signing_key, salt=KEY_SALT, info=KEY_INFO)
+    next_signing_key = SealedTextField(_("next signing key"), blank=True, salt=KEY_SALT, info=KEY_INFO)
     enabled = models.BooleanField(_("enabled"), default=True)
     last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import httpx
 from django.conf import settings
 
+from edge.keys import node_signing_keys
 from edge_agent.signing import signed_headers
 
 
@@ -35,12 +36,12 @@ class NodeOutcome:
 
 @dataclass(frozen=True)
 class Target:
-    """What a push needs of a node: no model instance, so a round loads only these columns."""
+    """What a push needs of a node: no model instance, so a round loads only these columns (its keys are
+    read where the push is signed: `push_round`)."""
 
     pk: int
     name: str
     agent_url: str
-    signing_key: str
 
 
 @functools.cache
@@ -117,7 +118,9 @@ def _the_pusher() -> _Pusher:
         return _pusher
 
 
-async def _push_all(batches: dict[int, tuple[Target, bytes]], pusher: _Pusher) -> list[NodeOutcome]:
+async def _push_all(
+    batches: dict[int, tuple[Target, bytes]], keys: dict[int, tuple[str, ...]], pusher: _Pusher
+) -> list[NodeOutcome]:
     semaphore = asyncio.Semaphore(settings.EDGE_PUSH_CONCURRENCY)
     timeout = settings.EDGE_PUSH_TIMEOUT
     now = time.monotonic()
@@ -130,7 +133,7 @@ async def _push_all(batches: dict[int, tuple[Target, bytes]], pusher: _Pusher) -
         async with semaphore:
             try:
                 response = await client.post(
-                    url, content=body, headers=signed_headers(node.signing_key, body), timeout=timeout
+                    url, content=body, headers=signed_headers(keys.get(node.pk, ()), body), timeout=timeout
                 )
             except httpx.HTTPError as exc:
                 reason = str(exc) or type(exc).__name__
@@ -158,6 +161,10 @@ async def _push_all(batches: dict[int, tuple[Target, bytes]], pusher: _Pusher) -
 
 
 def push_round(batches: dict[int, tuple[Target, bytes]]) -> list[NodeOutcome]:
-    """Push every batch concurrently on this process's loop and client; wait for the outcome."""
+    """Push every batch concurrently on this process's loop and client; wait for the outcome.
+
+    The nodes' keys are read now, as a round starts: a key rotation that moved on meanwhile is followed.
+    """
+    keys = node_signing_keys(list(batches))
     pusher = _the_pusher()
-    return pusher.run(_push_all(batches, pusher))
+    return pusher.run(_push_all(batches, keys, pusher))

@@ -17,9 +17,11 @@ from pathlib import Path
 
 from aiohttp import web
 
+from edge_agent.addresses import Policy, parse_address, parse_networks
 from edge_agent.nginx import DEFAULT_CA_BUNDLE, NginxApplier, NginxError
 from edge_agent.resolve import parse_resolver, system_resolvers
 from edge_agent.server import AGENT, MAX_BODY, create_app
+from edge_agent.signing import KeyRing
 from edge_agent.state import StateError
 
 
@@ -66,7 +68,9 @@ def _nginx_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _nginx_applier(parser: argparse.ArgumentParser, args: argparse.Namespace) -> NginxApplier | None:
+def _nginx_applier(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, policy: Policy
+) -> NginxApplier | None:
     if args.nginx and args.nginx_conf:
         parser.error("--nginx (own an nginx) and --nginx-conf (drive a running one) exclude each other")
     if not args.nginx and not args.nginx_conf:
@@ -91,6 +95,7 @@ def _nginx_applier(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
         "confirm_timeout": args.confirm_timeout,
         "nginx_bin": args.nginx_bin,
         "listen": args.http_listen,
+        "origin_policy": policy,
     }
     if args.nginx:
         if args.nginx_conf_dir or args.nginx_pid:
@@ -109,6 +114,18 @@ def _nginx_applier(parser: argparse.ArgumentParser, args: argparse.Namespace) ->
     )
 
 
+def _origin_policy(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Policy:
+    """What origins may be: public addresses other than this node's own, and the allowed networks."""
+    try:
+        allowed = parse_networks([os.environ.get("EDGE_AGENT_ORIGIN_ALLOW", ""), *args.origin_allow])
+    except ValueError as exc:
+        parser.error(f"--origin-allow: {exc}")
+    hosts = [args.listen.rpartition(":")[0], args.http_listen.rpartition(":")[0]]
+    addresses = [parse_address(host) for host in hosts]
+    own = frozenset(a for a in addresses if a is not None and not a.is_unspecified)
+    return Policy(allowed=allowed, own=own)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the agent until SIGTERM or SIGINT; non-zero if it cannot start."""
     parser = argparse.ArgumentParser(prog="edge_agent", description="The CDN Console edge agent.")
@@ -116,31 +133,53 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--listen", default="127.0.0.1:9100", help="HOST:PORT to listen on")
     parser.add_argument("--state-dir", required=True, type=Path, help="folder of the agent's state")
     parser.add_argument(
-        "--key-file", type=Path, help="file holding the node's signing key (or EDGE_AGENT_KEY)"
+        "--key-file",
+        type=Path,
+        help="file holding the node's signing key (or EDGE_AGENT_KEY); during a key rotation it may hold "
+        "the old and the new key, a line each, and it is read again whenever it changes",
     )
     parser.add_argument(
         "--max-body", type=int, default=MAX_BODY, help=f"largest push body in bytes (default {MAX_BODY})"
+    )
+    parser.add_argument(
+        "--origin-allow",
+        action="append",
+        default=[],
+        metavar="CIDR[,CIDR...]",
+        help="networks origins may be in although private, loopback, reserved... (repeatable; also "
+        "EDGE_AGENT_ORIGIN_ALLOW); other such addresses are refused, IP origins on receipt and names where "
+        "they are resolved",
     )
     _nginx_options(parser)
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO"), format=f"%(asctime)s {args.name} %(levelname)s %(message)s"
     )
-    key = os.environ.get("EDGE_AGENT_KEY", "").strip()
     try:
-        key = args.key_file.read_text().strip() if args.key_file else key
+        key = (
+            KeyRing(path=args.key_file)
+            if args.key_file
+            else KeyRing(os.environ.get("EDGE_AGENT_KEY", "").strip())
+        )
     except OSError as exc:
         parser.error(f"cannot read the key file {args.key_file}: {exc.strerror or exc}")
-    if not key:
+    if not key.keys():
         parser.error("the node's signing key is needed: --key-file FILE or EDGE_AGENT_KEY")
     host, _, port = args.listen.rpartition(":")
     if not host or not port.isdigit():
         parser.error(f"--listen must be HOST:PORT, not {args.listen!r}")
-    applier = _nginx_applier(parser, args)
+    policy = _origin_policy(parser, args)
+    applier = _nginx_applier(parser, args, policy)
     try:
         listeners = [args.listen] + ([args.http_listen] if applier is not None else [])
         app = create_app(
-            args.name, key, args.state_dir, applier=applier, listeners=listeners, max_body=args.max_body
+            args.name,
+            key,
+            args.state_dir,
+            applier=applier,
+            listeners=listeners,
+            max_body=args.max_body,
+            origin_policy=policy,
         )
     except StateError as exc:
         print(

@@ -8,8 +8,10 @@ whatever the number of domains held, and a record that cannot be stored fails al
 
 Fetching from origins goes through three named locations, one per kind of fetch (plain HTTP, HTTPS, HTTPS
 with the certificate verified against the CA bundle): one TLS context per kind for the whole node, not one per
-domain. Origins are `proxy_pass` variables: names are resolved at request time by the configured resolver,
-never at load, so a name that stops resolving fails only its own domain's requests. No connection or TLS
+domain. Origins are `proxy_pass` variables: names are resolved at request time (by the Lua, through the
+configured resolvers, each answer kept `resolver_valid` seconds), never at load, so a name that stops
+resolving fails only its own domain's requests; a name that resolves into a range the origin policy refuses
+(`edge_agent.addresses`) is never fetched from. No connection or TLS
 session is shared between requests to origins (a variable `proxy_pass` keeps none, and session reuse is off),
 so none crosses an SNI or a verification setting.
 """
@@ -19,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import ipaddress
 import json
 import logging
 import os
@@ -27,6 +30,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from edge_agent.addresses import Policy
 from edge_agent.nginx_process import (
     GENERATION_HEADER,
     TEMP_PREFIX,
@@ -34,6 +38,7 @@ from edge_agent.nginx_process import (
     NginxProcess,
     _write_atomic,
 )
+from edge_agent.resolve import parse_resolver
 
 __all__ = ["DEFAULT_CA_BUNDLE", "GENERATION_HEADER", "NginxApplier", "NginxError", "render_edge_conf"]
 
@@ -83,6 +88,7 @@ def render_edge_conf(
     resolver_valid: int = 30,
     shm: str = "512m",
     connect_timeout: str = "5s",
+    origin_policy: Policy | None = None,
 ) -> str:
     """The `http {}` part the agent owns; the same for any set of domains."""
     verify = (
@@ -94,12 +100,16 @@ def render_edge_conf(
         if ca_bundle is not None
         else ["        return 502;"]
     )
-    resolver = []
-    if resolvers:
-        addresses = " ".join(
-            f"[{r}]" if ":" in r and not r.startswith("[") and r.count(":") > 1 else r for r in resolvers
-        )
-        resolver = [f"resolver {addresses} valid={resolver_valid}s ipv6=off;", "resolver_timeout 5s;"]
+    ranges = (origin_policy or Policy(allowed=(ipaddress.ip_network("0.0.0.0/0"),))).ipv4_ranges()
+    lua_conf = json.dumps(
+        {
+            "resolvers": [list(parse_resolver(value)) for value in resolvers],
+            "valid": resolver_valid,
+            "timeout": 2000,
+            **ranges,
+        },
+        separators=(",", ":"),
+    )
 
     def fetch(name: str, scheme: str, tls: list[str]) -> list[str]:
         return [
@@ -119,8 +129,12 @@ def render_edge_conf(
         f"# Written by the edge agent; generation {generation}. Do not edit.",
         f"lua_package_path {_quote(str(LUA_DIR) + '/?.lua;;')};",
         f"lua_shared_dict edge_domains {shm};",
-        f'init_by_lua_block {{ require("edge_agent").generation = {_quote(generation)} }}',
-        *resolver,
+        "init_by_lua_block {",
+        f'    require("edge_agent").generation = {_quote(generation)}',
+        f'    require("edge_agent").configure([=[{lua_conf}]=])',
+        "}",
+        # Each worker its own random sequence (a fork copies the master's): DNS query ids, origin picks.
+        "init_worker_by_lua_block { math.randomseed(ngx.now() * 1000 + ngx.worker.pid()) }",
         "server {",
         f"    listen unix:{socket};",
         "    access_log off;",
@@ -207,8 +221,10 @@ class NginxApplier:
         resolvers: list[str] | None = None,
         resolver_valid: int = 30,
         shm: str = "512m",
+        origin_policy: Policy | None = None,
     ) -> None:
         self.process = process
+        self.origin_policy = origin_policy
         self.conf_file = process.conf_dir / CONF_NAME
         self.socket = control_socket_path(process.conf_dir)
         self.ca_bundle = ca_bundle
@@ -297,6 +313,7 @@ class NginxApplier:
                 resolvers=self.resolvers,
                 resolver_valid=self.resolver_valid,
                 shm=self.shm,
+                origin_policy=self.origin_policy,
             )
             await asyncio.to_thread(_write_atomic, self.conf_file, conf.encode())
             if process.own:

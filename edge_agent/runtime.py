@@ -13,6 +13,7 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from edge_agent.addresses import Policy
 from edge_agent.contract import ContractError, DomainDocument, Origin, ip_address
 
 HTTP, HTTPS, HTTPS_VERIFY = "@edge_http", "@edge_https", "@edge_https_verify"
@@ -45,21 +46,39 @@ class Listener:
         return origin == own or (own.is_loopback and origin.is_loopback)
 
 
+def refused_rule(kind: str) -> str:
+    """The rule an origin address of a refused `kind` breaks, as a push's answer says it."""
+    if kind == "own":
+        return "must not point at the edge nodes' own addresses"
+    return f"must be a public address, not a {kind} one (this edge node does not fetch from it)"
+
+
 def _peer(origin: Origin, port: int) -> str:
     address = ip_address(origin.address)
     host = f"[{address}]" if address is not None and address.version == 6 else origin.address
     return f"{host}:{port}"
 
 
-def compile_record(doc: DomainDocument, *, own: Iterable[Listener] = (), verify_ready: bool = True) -> str:
+def compile_record(
+    doc: DomainDocument,
+    *,
+    own: Iterable[Listener] = (),
+    verify_ready: bool = True,
+    policy: Policy | None = None,
+) -> str:
     """The JSON record of `doc`; ContractError (naming only this domain's fields) if this node cannot serve
-    it."""
+    it. With `policy`, an origin address in a refused range is refused (names are checked where they are
+    resolved: `edge_agent.server` when a push arrives, nginx's Lua at request time)."""
     own = tuple(own)
     levels: dict[int, list[dict[str, object]]] = {}
     for n, origin in enumerate(doc.origins):
         scheme, port = doc.forward_scheme.fetch(origin.port)
         if any(listener.covers(origin.address, port) for listener in own):
             raise ContractError(f"origins[{n}].address", "must not point at the edge node's own services")
+        address = ip_address(origin.address)
+        kind = policy.refusal(address) if policy is not None and address is not None else None
+        if kind is not None:
+            raise ContractError(f"origins[{n}].address", refused_rule(kind))
         if scheme == "http":
             location = HTTP
         elif not doc.verify_origin.enabled:

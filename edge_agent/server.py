@@ -16,11 +16,12 @@ from typing import Any, Protocol
 
 from aiohttp import web
 
+from edge_agent.addresses import Policy, parse_address
 from edge_agent.contract import ContractError, DomainDocument, is_host_name, parse
 from edge_agent.documents import DocumentError, Item, read_batch
 from edge_agent.resolve import ResolveError, resolve
 from edge_agent.runtime import Listener, compile_record
-from edge_agent.signing import MAX_SKEW_SECONDS, SignatureError, verify, verify_request
+from edge_agent.signing import MAX_SKEW_SECONDS, KeyRing, SignatureError, verify, verify_request
 from edge_agent.state import (
     JOURNAL_FILE,
     OLD_JOURNAL_FILE,
@@ -55,15 +56,19 @@ class Agent:
     def __init__(
         self,
         name: str,
-        key: str,
+        key: str | KeyRing,
         state_dir: Path,
         applier: Applier | None = None,
         *,
         listeners: Iterable[str] = (),
         max_body: int = MAX_BODY,
+        origin_policy: Policy | None = None,
     ) -> None:
         self.name = name
-        self.key = key
+        # Which origin addresses this node fetches from (None: any); names are checked where resolved.
+        self.origin_policy = origin_policy
+        # The keys requests may be signed with (more than one during a key rotation).
+        self.keyring = key if isinstance(key, KeyRing) else KeyRing(key)
         self.state_dir = state_dir
         self.applier = applier
         self.listeners = [Listener.parse(value) for value in listeners]
@@ -83,7 +88,7 @@ class Agent:
 
     def record(self, doc: DomainDocument) -> str:
         ready = getattr(self.applier, "verify_ready", True)
-        return compile_record(doc, own=self.listeners, verify_ready=ready)
+        return compile_record(doc, own=self.listeners, verify_ready=ready, policy=self.origin_policy)
 
     def held_records(self) -> dict[str, str]:
         """The records of every live held domain that this node can serve (others are logged and left out)."""
@@ -125,7 +130,25 @@ class Agent:
                         f"origins[{n}].address: {origin.address} does not resolve ({answer})"
                     )
                     break
+                if (refused := self._refused(answer or [])) is not None:
+                    value, kind = refused
+                    what = "an edge node's own address" if kind == "own" else f"a {kind} address"
+                    reasons[doc.domain] = (
+                        f"origins[{n}].address: {origin.address} resolves to {value}, {what}, "
+                        "which this edge node does not fetch from"
+                    )
+                    break
         return reasons
+
+    def _refused(self, addresses: list[str]) -> tuple[str, str] | None:
+        """The first of a name's addresses that the origin policy refuses, with its kind; nginx's Lua refuses
+        the same at request time."""
+        for value in addresses:
+            address = parse_address(value)
+            kind = self.origin_policy.refusal(address) if self.origin_policy and address else None
+            if kind is not None:
+                return value, kind
+        return None
 
     # Requests -----------------------------------------------------------------------------------------
 
@@ -147,8 +170,9 @@ class Agent:
 
     def _signed_read(self, request: web.Request) -> web.Response | None:
         try:
-            verify_request(self.key, request.headers, method="GET", path=request.path, length=0)
-            verify(self.key, request.headers, b"")
+            keys = self.keyring.keys()
+            verify_request(keys, request.headers, method="GET", path=request.path, length=0)
+            verify(keys, request.headers, b"")
         except SignatureError as exc:
             return self._refuse(request, str(exc))
         return None
@@ -158,14 +182,15 @@ class Agent:
         if length is None:
             return self._refuse(request, "a push needs a Content-Length", 411)
         try:
-            verify_request(self.key, request.headers, method="POST", path=request.path, length=length)
+            keys = self.keyring.keys()
+            verify_request(keys, request.headers, method="POST", path=request.path, length=length)
         except SignatureError as exc:
             return self._refuse(request, str(exc))
         if length > self.max_body:
             return self._refuse(request, f"body larger than {self.max_body} bytes", 413)
         body = await request.content.readexactly(length)
         try:
-            nonce = verify(self.key, request.headers, body)
+            nonce = verify(keys, request.headers, body)
         except SignatureError as exc:
             return self._refuse(request, str(exc))
         try:
@@ -309,14 +334,23 @@ AGENT = web.AppKey("agent", Agent)
 
 def create_app(
     name: str,
-    key: str,
+    key: str | KeyRing,
     state_dir: Path,
     applier: Applier | None = None,
     *,
     listeners: Iterable[str] = (),
     max_body: int = MAX_BODY,
+    origin_policy: Policy | None = None,
 ) -> web.Application:
-    agent = Agent(name, key, Path(state_dir), applier, listeners=listeners, max_body=max_body)
+    agent = Agent(
+        name,
+        key,
+        Path(state_dir),
+        applier,
+        listeners=listeners,
+        max_body=max_body,
+        origin_policy=origin_policy,
+    )
     app = web.Application(client_max_size=max_body)
     app[AGENT] = agent
     app.router.add_post("/v1/config", agent.push)

@@ -4,15 +4,22 @@ Two signatures travel with each request: `X-Edge-Signature` over timestamp, nonc
 `X-Edge-Request-Signature` over timestamp, nonce, method, path and the body's length, which the agent checks
 from the headers alone, so that a request not made with the key is refused before its body is read. A read
 (GET) is signed the same way over an empty body.
+
+While a node's key is rotated, the console signs with the old and the new key (each header then carries the
+signatures comma-separated), and an agent may hold both keys (`KeyRing`, a key file with a key a line): a
+request passes when any of its signatures is made with any key the agent holds.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
+import os
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 
 SIGNATURE_HEADER = "X-Edge-Signature"
 TIMESTAMP_HEADER = "X-Edge-Timestamp"
@@ -23,6 +30,40 @@ MAX_SKEW_SECONDS = 300
 
 class SignatureError(Exception):
     """The request is not signed by the holder of the node's key, or not now."""
+
+
+Keys = str | Sequence[str]
+
+
+def _keys(keys: Keys) -> tuple[str, ...]:
+    return (keys,) if isinstance(keys, str) else tuple(keys)
+
+
+class KeyRing:
+    """The keys an agent accepts: one given, or a key file's non-empty lines, read again when it changes (a
+    rotation installs the new key beside the old one, then removes the old one, with no restart)."""
+
+    def __init__(self, key: str = "", *, path: Path | None = None) -> None:
+        self.path = path
+        self._stamp: tuple[int, int] | None = None
+        self._keys: tuple[str, ...] = (key,) if key else ()
+        if path is not None:
+            self._load()
+
+    def _load(self) -> None:
+        assert self.path is not None
+        stat = os.stat(self.path)
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if stamp != self._stamp:
+            self._keys = tuple(line.strip() for line in self.path.read_text().splitlines() if line.strip())
+            self._stamp = stamp
+
+    def keys(self) -> tuple[str, ...]:
+        if self.path is not None:
+            # A file being replaced cannot be read for a moment: keep the keys read last.
+            with contextlib.suppress(OSError):
+                self._load()
+        return self._keys
 
 
 def sign(key: str, timestamp: str, nonce: str, body: bytes) -> str:
@@ -38,21 +79,36 @@ def sign_request(key: str, timestamp: str, nonce: str, method: str, path: str, l
 
 
 def signed_headers(
-    key: str, body: bytes, *, now: float | None = None, method: str = "POST", path: str = "/v1/config"
+    key: Keys, body: bytes, *, now: float | None = None, method: str = "POST", path: str = "/v1/config"
 ) -> dict[str, str]:
-    """Headers signing a request with `body` at `now` (default: the current time) with a fresh nonce."""
+    """Headers signing a request with `body` at `now` (default: the current time) with a fresh nonce, with
+    one key or several (a rotation)."""
     timestamp = str(int(time.time() if now is None else now))
     nonce = secrets.token_hex(16)
+    keys = _keys(key)
     return {
         TIMESTAMP_HEADER: timestamp,
         NONCE_HEADER: nonce,
-        SIGNATURE_HEADER: sign(key, timestamp, nonce, body),
-        REQUEST_SIGNATURE_HEADER: sign_request(key, timestamp, nonce, method, path, len(body)),
+        SIGNATURE_HEADER: ",".join(sign(k, timestamp, nonce, body) for k in keys),
+        REQUEST_SIGNATURE_HEADER: ",".join(
+            sign_request(k, timestamp, nonce, method, path, len(body)) for k in keys
+        ),
         "Content-Type": "application/json",
     }
 
 
-def read_headers(key: str, path: str) -> dict[str, str]:
+def _matches(expected: list[str], signature: str) -> bool:
+    """Whether any of the comma-separated `signature`s is one of `expected` (each compared in constant
+    time)."""
+    given = [part.strip().encode("utf-8", "replace") for part in signature.split(",")[:4]]
+    found = False
+    for one in expected:
+        for candidate in given:
+            found |= hmac.compare_digest(one.encode(), candidate)
+    return found
+
+
+def read_headers(key: Keys, path: str) -> dict[str, str]:
     """Headers of a signed read (GET `path`)."""
     headers = signed_headers(key, b"", method="GET", path=path)
     headers.pop("Content-Type")
@@ -60,7 +116,7 @@ def read_headers(key: str, path: str) -> dict[str, str]:
 
 
 def verify_request(
-    key: str,
+    key: Keys,
     headers: Mapping[str, str],
     *,
     method: str,
@@ -73,8 +129,8 @@ def verify_request(
     timestamp, nonce = _header(headers, TIMESTAMP_HEADER), _header(headers, NONCE_HEADER)
     signature = _header(headers, REQUEST_SIGNATURE_HEADER)
     _check_window(timestamp, nonce, signature, now, max_skew)
-    expected = sign_request(key, timestamp, nonce, method, path, length).encode()
-    if not hmac.compare_digest(expected, signature.encode("utf-8", "replace")):
+    expected = [sign_request(k, timestamp, nonce, method, path, length) for k in _keys(key)]
+    if not _matches(expected, signature):
         raise SignatureError("bad signature")
 
 
@@ -99,7 +155,7 @@ def _header(headers: Mapping[str, str], name: str) -> str:
 
 
 def verify(
-    key: str,
+    key: Keys,
     headers: Mapping[str, str],
     body: bytes,
     *,
@@ -110,7 +166,7 @@ def verify(
     timestamp, signature = _header(headers, TIMESTAMP_HEADER), _header(headers, SIGNATURE_HEADER)
     nonce = _header(headers, NONCE_HEADER)
     _check_window(timestamp, nonce, signature, now, max_skew)
-    expected = sign(key, timestamp, nonce, body).encode()
-    if not hmac.compare_digest(expected, signature.encode("utf-8", "replace")):
+    expected = [sign(k, timestamp, nonce, body) for k in _keys(key)]
+    if not _matches(expected, signature):
         raise SignatureError("bad signature")
     return nonce

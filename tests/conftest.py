@@ -39,7 +39,8 @@ def alpha(db):
 
 @pytest.fixture
 def alice(alpha):
-    """Owner of account alpha."""
+    """Owner of account alpha, which holds the root domain alpha.example (verified)."""
+    factories.hold_root(alpha, "alpha.example")
     return factories.make_user("alice", account=alpha, role=Role.OWNER)
 
 
@@ -51,8 +52,10 @@ def bob(alpha):
 
 @pytest.fixture
 def charlie(db):
-    """Owner of another account."""
-    return factories.make_user("charlie", account=factories.make_account("other"), role=Role.OWNER)
+    """Owner of another account, which holds the root domain other.example (verified)."""
+    other = factories.make_account("other")
+    factories.hold_root(other, "other.example")
+    return factories.make_user("charlie", account=other, role=Role.OWNER)
 
 
 @pytest.fixture

@@ -7,7 +7,17 @@ import itertools
 from django.contrib.auth import get_user_model
 
 from accounts.models import Account, Membership, Role
-from domains.models import Domain, Origin, OriginFetchSettings, OriginType, Product, ProtocolPolicy
+from domains.models import (
+    Domain,
+    Origin,
+    OriginFetchSettings,
+    OriginType,
+    Product,
+    ProtocolPolicy,
+    VerificationMethod,
+    VerifiedRoot,
+)
+from domains.ownership import root_of
 from edge.models import EdgeNode
 
 _counter = itertools.count(1)
@@ -37,6 +47,7 @@ def make_domain(
     sni_name: str = "",
 ) -> Domain:
     name = name or f"site-{next(_counter)}.example.com"
+    hold_root(account, name)
     domain = Domain.objects.create(account=account, name=name, product=product, cname=f"{name}.w.test.net")
     OriginFetchSettings.objects.create(
         domain=domain,
@@ -50,5 +61,19 @@ def make_domain(
     return domain
 
 
+def make_token(user) -> str:  # type: ignore[no-untyped-def]
+    """A REST API token of `user` (as `POST /api/v1/auth/token/` issues it)."""
+    from api.tokens import api_token_create
+
+    return api_token_create(user=user).key
+
+
 def make_node(name: str, url: str, *, key: str = "node-key-for-tests") -> EdgeNode:
     return EdgeNode.objects.create(name=name, agent_url=url, signing_key=key)
+
+
+def hold_root(account: Account, name: str) -> None:
+    """The account holds the root of `name`, unless another account already does (as an operator marks it)."""
+    root = root_of(name.lower())
+    if root is not None and not VerifiedRoot.objects.filter(root=root).exists():
+        VerifiedRoot.objects.create(account=account, root=root, method=VerificationMethod.OPERATOR)

@@ -12,6 +12,165 @@ local domains = ngx.shared.edge_domains
 local decoded = lrucache.new(4096)
 local _M = {}
 
+-- Origin names -------------------------------------------------------------------------------------------
+-- A name is resolved here, at request time, through the node's resolvers (A records; an answer is kept
+-- `valid` seconds), and its addresses are held to the origin policy the agent wrote into `configure`: a
+-- name any of whose addresses is in a refused range (loopback, private, link-local...) is not fetched from.
+local conf = { resolvers = {}, valid = 30, timeout = 2000, refused = {}, allowed = {} }
+local resolved = lrucache.new(4096)
+
+function _M.configure(raw)
+    local given = cjson.decode(raw)
+    if given ~= nil then
+        conf = given
+    end
+end
+
+local function ipv4_number(ip)
+    local a, b, c, d = ip:match("^(%d+)%.(%d+)%.(%d+)%.(%d+)$")
+    if a == nil then
+        return nil
+    end
+    return ((tonumber(a) * 256 + tonumber(b)) * 256 + tonumber(c)) * 256 + tonumber(d)
+end
+
+local function within(number, ranges)
+    for _, range in ipairs(ranges) do
+        if number >= range[1] and number <= range[2] then
+            return true
+        end
+    end
+    return false
+end
+
+local function refused(ip)
+    local number = ipv4_number(ip)
+    return number ~= nil and within(number, conf.refused) and not within(number, conf.allowed)
+end
+
+local function dns_query(name, id)
+    local parts = { string.char(math.floor(id / 256), id % 256, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0) }
+    for label in name:gmatch("[^.]+") do
+        parts[#parts + 1] = string.char(#label) .. label
+    end
+    parts[#parts + 1] = "\0\0\1\0\1"
+    return table.concat(parts)
+end
+
+local function skip_name(data, pos)
+    while true do
+        local length = data:byte(pos)
+        if length == nil then
+            return nil
+        elseif length >= 192 then
+            return pos + 2
+        elseif length == 0 then
+            return pos + 1
+        end
+        pos = pos + 1 + length
+    end
+end
+
+-- The rcode and the A records of an answer to query `id`, or nil for another query's or a garbled answer.
+local function dns_answers(data, id)
+    if #data < 12 or data:byte(1) * 256 + data:byte(2) ~= id then
+        return nil
+    end
+    local rcode = data:byte(4) % 16
+    local questions = data:byte(5) * 256 + data:byte(6)
+    local count = data:byte(7) * 256 + data:byte(8)
+    local pos = 13
+    for _ = 1, questions do
+        pos = skip_name(data, pos)
+        if pos == nil then
+            return nil
+        end
+        pos = pos + 4
+    end
+    local found = {}
+    for _ = 1, count do
+        pos = skip_name(data, pos)
+        if pos == nil or pos + 9 > #data then
+            return nil
+        end
+        local rtype = data:byte(pos) * 256 + data:byte(pos + 1)
+        local length = data:byte(pos + 8) * 256 + data:byte(pos + 9)
+        pos = pos + 10
+        if rtype == 1 and length == 4 and pos + 3 <= #data then
+            found[#found + 1] = string.format("%d.%d.%d.%d", data:byte(pos, pos + 3))
+        end
+        pos = pos + length
+    end
+    return rcode, found
+end
+
+local function ask(server, name)
+    local sock = ngx.socket.udp()
+    sock:settimeout(conf.timeout / 2)
+    local ok, err = sock:setpeername(server[1], server[2])
+    if not ok then
+        return nil, err
+    end
+    local id = math.random(0, 65535)
+    local packet = dns_query(name, id)
+    for _ = 1, 2 do
+        sock:send(packet)
+        while true do
+            local data = sock:receive()
+            if data == nil then
+                break
+            end
+            local rcode, found = dns_answers(data, id)
+            if rcode ~= nil then
+                sock:close()
+                return rcode, found
+            end
+        end
+    end
+    sock:close()
+    return nil, "the resolver did not answer"
+end
+
+-- The addresses of `name`, or nil and why not.
+local function addresses(name)
+    local hit = resolved:get(name)
+    if hit ~= nil then
+        return hit[1], hit[2]
+    end
+    local result, why = nil, "no resolver is configured on the edge node"
+    for _, server in ipairs(conf.resolvers) do
+        local rcode, found = ask(server, name)
+        if rcode == 0 and #found > 0 then
+            result, why = found, nil
+            break
+        elseif rcode ~= nil then
+            why = rcode == 3 and "the name does not exist" or "the name has no address"
+        else
+            why = found
+        end
+    end
+    resolved:set(name, { result, why }, conf.valid)
+    return result, why
+end
+
+-- The peer to connect to for `peer` (`name:port` is resolved), or nil and why not.
+local function connect_to(peer)
+    local host, port = peer:match("^([%w%.%-]+):(%d+)$")
+    if host == nil or ipv4_number(host) ~= nil then
+        return peer
+    end
+    local found, why = addresses(host)
+    if found == nil then
+        return nil, host .. " does not resolve (" .. why .. ")"
+    end
+    for _, ip in ipairs(found) do
+        if refused(ip) then
+            return nil, host .. " resolves to " .. ip .. ", which the origin policy refuses"
+        end
+    end
+    return found[math.random(#found)] .. ":" .. port
+end
+
 local function record(key)
     local raw = domains:get(key)
     if raw == nil then
@@ -84,7 +243,12 @@ local function forward(rec)
                 -- Verification is on and no SNI is sent: no certificate can match (the vendor's behaviour).
                 return forward(rec)
             end
-            ngx.var.edge_peer = origin.a
+            local peer, why = connect_to(origin.a)
+            if peer == nil then
+                ngx.log(ngx.WARN, rec.k, ": origin ", why)
+                return forward(rec)
+            end
+            ngx.var.edge_peer = peer
             ngx.var.edge_sni = origin.n
             return ngx.exec(origin.loc)
         end

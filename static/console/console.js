@@ -99,6 +99,22 @@
     if (next) { next.value = window.location.pathname + window.location.search; }
   });
 
+  // A form asking first (data-confirm): the Content-Security-Policy allows no inline handler.
+  document.addEventListener("submit", function (event) {
+    var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
+    if (question && !window.confirm(question)) { event.preventDefault(); }
+  });
+
+  // A Copy button (data-copy names the field whose value it copies).
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-copy]");
+    if (!button) { return; }
+    var field = document.getElementById(button.getAttribute("data-copy"));
+    if (!field) { return; }
+    field.select();
+    if (navigator.clipboard) { navigator.clipboard.writeText(field.value); }
+  });
+
   document.addEventListener("click", function (event) {
     var cancel = event.target.closest("[data-dialog-cancel]");
     if (cancel) {

@@ -9,7 +9,6 @@ import json
 import pytest
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.audit import ChangeContext
@@ -132,7 +131,7 @@ def test_a_function_set_on_the_page_shows_in_describe_and_stays_when_turned_off(
 
 def test_a_function_set_through_rest_shows_in_describe(api, domain, alice):
     rest = APIClient()
-    rest.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=alice).key}")
+    rest.credentials(HTTP_AUTHORIZATION=f"Token {factories.make_token(alice)}")
     url = f"/api/v1/domains/{domain.name}/origin-fetch/protocol/"
     body = {"forward_scheme": "follow", "http_port": 8080, "https_port": 443}
     assert rest.put(url, body, format="json", HTTP_IF_MATCH=rest.get(url)["ETag"]).status_code == 200

@@ -4,12 +4,12 @@ from collections.abc import Callable
 
 import pytest
 from django.contrib.auth.models import AbstractBaseUser
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.audit import ChangeContext
 from domains.models import Domain
 from origin_fetch.services import origin_host_update
+from tests import factories
 
 
 @pytest.fixture
@@ -19,8 +19,7 @@ def client_for() -> Callable[[AbstractBaseUser | None], APIClient]:
     def build(user: AbstractBaseUser | None) -> APIClient:
         client = APIClient()
         if user is not None:
-            token, _created = Token.objects.get_or_create(user=user)
-            client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {factories.make_token(user)}")
         return client
 
     return build

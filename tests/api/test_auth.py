@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from api.models import ApiToken
+from api.tokens import token_digest
 from tests import factories
 from tests.api.helpers import codes
 
@@ -14,14 +15,15 @@ TOKEN = "/api/v1/auth/token/"
 def test_a_token_is_issued_for_a_user_name_and_password(alice) -> None:
     response = APIClient().post(TOKEN, {"username": "alice", "password": factories.PASSWORD}, format="json")
     assert response.status_code == 200
-    assert response.json() == {"token": Token.objects.get(user=alice).key}
+    # Only the token's digest is stored: the token itself is in the answer, once.
+    assert ApiToken.objects.get(user=alice).digest == token_digest(response.json()["token"])
 
 
 def test_wrong_credentials_get_no_token(alice) -> None:
     response = APIClient().post(TOKEN, {"username": "alice", "password": "wrong"}, format="json")
     assert response.status_code == 400
     assert codes(response) == {"non_field_errors": ["authorization"]}
-    assert not Token.objects.exists()
+    assert not ApiToken.objects.exists()
 
 
 def test_a_token_authenticates_requests(alice, cdn_domain) -> None:

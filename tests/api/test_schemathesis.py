@@ -17,7 +17,6 @@ from typing import Any
 import hypothesis
 import pytest
 import schemathesis
-from rest_framework.authtoken.models import Token
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
@@ -67,8 +66,7 @@ def existing(alpha, alice) -> dict[str, Any]:
 def served(live_server, alice):  # type: ignore[no-untyped-def]
     """The schema as the live server serves it, and the owner's request headers."""
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/v1/schema/")
-    token = Token.objects.create(user=alice)
-    return schema, {"Authorization": f"Token {token.key}"}
+    return schema, {"Authorization": f"Token {factories.make_token(alice)}"}
 
 
 def run_operation(operation, mode: GenerationMode, headers: dict[str, str], **fixed: Any) -> None:  # type: ignore[no-untyped-def]

@@ -7,7 +7,6 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.audit import ChangeContext
@@ -106,7 +105,7 @@ def test_no_page_tab_section_or_dialog_writes_anything(client, alice, bob, bare_
 
 def test_no_rest_read_writes_anything(alice, bare_domain):
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=alice).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {factories.make_token(alice)}")
     origin_ids = list(bare_domain.origins.values_list("pk", flat=True))
     for url in _api_urls(bare_domain, origin_ids):
         with CaptureQueriesContext(connection) as queries:

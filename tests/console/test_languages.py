@@ -13,11 +13,11 @@ from django.conf import settings
 from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from alibaba_api import credentials
 from domains.models import OriginFetchSettings
+from tests import factories
 from tests.alibaba_api.conftest import SignedClient, functions, make_key
 from tests.conftest import require
 
@@ -77,13 +77,13 @@ def test_the_dialog_explains_a_refused_wildcard_in_chinese(client, alice, cdn_do
 
 
 def test_the_rest_api_answers_in_the_language_the_client_asks_for(alice, cdn_domain):
-    token, _ = Token.objects.get_or_create(user=alice)
+    token = factories.make_token(alice)
     url = f"/api/v1/domains/{cdn_domain.name}/origin-fetch/origin-sni/"
     body = {"enabled": True, "name": "*.alpha.example"}
 
     def message(**headers: str) -> str:
         api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         response = api.put(url, body, format="json", **headers)
         assert response.status_code == 400
         return response.json()["errors"]["name"][0]["message"]

@@ -9,6 +9,7 @@ from django.urls import reverse
 from accounts.models import OperationLog, Source
 from domains.models import Domain, Origin
 from edge.models import ConfigRevision
+from tests import factories
 from tests.factories import make_domain
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +47,12 @@ def error_of(body: str, field_id: str) -> str:
     return match.group(1)
 
 
+@pytest.fixture
+def charlie_holds_alpha_example(charlie):
+    """Charlie's account, not alpha, proved it owns alpha.example (names under it are its to add)."""
+    factories.hold_root(charlie.membership.account, "alpha.example")
+
+
 class TestOwnership:
     def test_an_owner_gets_the_form(self, client, alice):
         client.force_login(alice)
@@ -67,6 +74,7 @@ class TestOwnership:
         assert client.post(add_url(), form_data()).status_code == 403
         assert not Domain.objects.filter(name="new.alpha.example").exists()
 
+    @pytest.mark.usefixtures("charlie_holds_alpha_example")
     def test_another_account_adds_to_its_own_account_only(self, client, charlie, alpha):
         client.force_login(charlie)
         response = client.post(add_url(), form_data())

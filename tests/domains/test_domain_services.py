@@ -13,6 +13,7 @@ from domains.selectors import domains_for_user
 from domains.services import domain_create, domain_delete, domain_disable, domain_enable
 from edge.delivery import domain_status_refresh
 from edge.models import Deployment, DeploymentStatus
+from tests import factories
 from tests.factories import make_node
 
 pytestmark = pytest.mark.django_db
@@ -34,6 +35,7 @@ def create(account, user, **overrides):
             OriginInput("ipaddr", "192.0.2.7", 443, 30),
         ],
     } | overrides
+    factories.hold_root(account, values["name"])  # the account proved it owns the name's root
     return domain_create(account=account, context=ChangeContext(user=user), **values)
 
 

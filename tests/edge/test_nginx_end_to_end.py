@@ -89,6 +89,7 @@ def fleet(edges: list[NginxEdge], upstream: SniOrigin, celery_worker) -> list[Ng
 @pytest.fixture
 def owner():
     account = factories.make_account("nginx")
+    factories.hold_root(account, "nginx.test")  # the account proved it owns the domains' root
     return factories.make_user("olga", account=account, role=Role.OWNER)
 
 

@@ -19,7 +19,6 @@ from pathlib import Path
 import pytest
 from django.test import Client
 from django.urls import reverse
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from accounts.audit import ChangeContext
@@ -147,7 +146,7 @@ def readings(user, domain: Domain) -> dict[str, str]:  # type: ignore[no-untyped
     ]
     read = {url: pages.get(url) for url in urls}
     rest = APIClient()
-    rest.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.get_or_create(user=user)[0].key}")
+    rest.credentials(HTTP_AUTHORIZATION=f"Token {factories.make_token(user)}")
     base = f"/api/v1/domains/{domain.name}/"
     for url in [
         "/api/v1/domains/",

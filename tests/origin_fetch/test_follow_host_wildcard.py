@@ -58,11 +58,10 @@ def test_the_page_shows_the_rule_in_the_dialog(client, alice, wildcard):
 
 
 def test_the_rest_api_answers_400_with_the_rule(alice, wildcard):
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=alice).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {factories.make_token(alice)}")
     origin = wildcard.origins.get()
     response = api.put(
         f"/api/v1/domains/{wildcard.name}/origins/{origin.pk}/sni/", {"sni_host": FOLLOW_HOST}, format="json"

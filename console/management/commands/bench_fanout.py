@@ -38,6 +38,7 @@ from accounts.audit import ChangeContext
 from accounts.models import Account, Membership, Role
 from domains.models import Domain, OriginType
 from domains.origin_services import OriginInput
+from domains.root_services import domain_root_mark_verified
 from domains.services import domain_create
 from edge.models import ConfigRevision, Deployment, DeploymentStatus, EdgeNode
 from edge_agent.signing import signed_headers
@@ -163,6 +164,8 @@ class Command(BaseCommand):
         account, _ = Account.objects.get_or_create(name="bench")
         user, _ = get_user_model().objects.get_or_create(username="bench")
         Membership.objects.get_or_create(user=user, defaults={"account": account, "role": Role.OWNER})
+        # The benchmark's root, as an operator would mark it verified.
+        domain_root_mark_verified(account=account, name="example.com", context=ChangeContext(user=user))
         domain = domain_create(
             account=account,
             name="bench.example.com",

@@ -22,6 +22,8 @@ from domains.models import (
     OriginType,
     Product,
     ProtocolPolicy,
+    VerificationMethod,
+    VerifiedRoot,
 )
 from domains.publishing import domain_config_publish
 from edge.models import EdgeNode
@@ -74,6 +76,7 @@ DEMO_DOMAINS: dict[str, list[tuple[str, str, str, str, list[tuple[str, str, int]
         ),
     ],
 }
+DEMO_ROOTS = {"demo": "example.com", "acme": "acme.example"}
 DEMO_USERS = [("demo", "demo", Role.OWNER), ("viewer", "demo", Role.VIEWER), ("acme", "acme", Role.OWNER)]
 DEMO_NODES = [
     ("edge-1", "cn-hangzhou", 9101),
@@ -110,6 +113,12 @@ class Command(BaseCommand):
                 user.set_password(password)
                 user.save()
             Membership.objects.get_or_create(user=user, defaults={"account": accounts[account], "role": role})
+
+        # The demo's root domains are verified, as an operator marks them in the admin.
+        for account_name, root in DEMO_ROOTS.items():
+            VerifiedRoot.objects.get_or_create(
+                root=root, defaults={"account": accounts[account_name], "method": VerificationMethod.OPERATOR}
+            )
 
         new_domains = []
         for account_name, domains in DEMO_DOMAINS.items():
