@@ -122,6 +122,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # The Django admin is the operators' (staff): a customer who goes there is sent back to the console.
+    "console.admin_gate.AdminForStaffOnly",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # Last: it turns a log-on refused for too many failures into the lockout answer.
@@ -204,6 +206,10 @@ AXES_DISABLE_ACCESS_LOG = True
 AXES_ENABLE_ADMIN = False
 AXES_VERBOSE = False
 LOGIN_URL = "login"
+# The operators' admin site lives on a path of its own, apart from the customers' console.
+ADMIN_PATH = env_str("ADMIN_PATH", "admin/").strip("/") + "/"
+# A refused form post (missing or stale CSRF token) answers with the console's own error page.
+CSRF_FAILURE_VIEW = "console.errors.csrf_failure"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 

@@ -3,7 +3,6 @@ Enable and Delete with their confirmations."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from django.contrib import messages
@@ -16,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.audit import ChangeContext
+from domains.delivery_status import saved_trigger
 from domains.forms import DomainDeleteForm, OriginForm
 from domains.models import Domain, Origin
 from domains.origin_services import origin_add, origin_remove, origin_update
@@ -24,8 +24,8 @@ from domains.services import domain_delete, domain_disable, domain_enable
 
 # The Basic Information tab: its sections, the origin dialogs, and Disable / Enable / Delete.
 
-ORIGINS_SAVED = json.dumps({"origins-saved": None, "domain-changed": None})
-DOMAIN_SAVED = json.dumps({"domain-saved": None, "domain-changed": None})
+ORIGINS_SAVED = ("origins-saved", "domain-changed")
+DOMAIN_SAVED = ("domain-saved", "domain-changed")
 ORIGIN_GONE = _("Someone else removed this origin meanwhile. Close the dialog to see the current origins.")
 
 
@@ -84,7 +84,7 @@ def origin_add_dialog(request: HttpRequest, product: str, name: str) -> HttpResp
         except ValidationError as exc:
             _add_origin_service_error(form, exc)
         else:
-            return HttpResponse(status=204, headers={"HX-Trigger": ORIGINS_SAVED})
+            return HttpResponse(status=204, headers={"HX-Trigger": saved_trigger(domain, *ORIGINS_SAVED)})
     return _origin_dialog(request, domain, form, title=_("Add origin"), origin=None)
 
 
@@ -107,7 +107,7 @@ def origin_edit_dialog(request: HttpRequest, product: str, name: str, origin_id:
         except Origin.DoesNotExist:
             form.add_error(None, ORIGIN_GONE)
         else:
-            return HttpResponse(status=204, headers={"HX-Trigger": ORIGINS_SAVED})
+            return HttpResponse(status=204, headers={"HX-Trigger": saved_trigger(domain, *ORIGINS_SAVED)})
     title = _("Modify origin %(address)s") % {"address": origin.address}
     return _origin_dialog(request, domain, form, title=title, origin=origin)
 
@@ -126,7 +126,7 @@ def origin_remove_dialog(request: HttpRequest, product: str, name: str, origin_i
         except Origin.DoesNotExist:
             errors = [str(ORIGIN_GONE)]
         else:
-            return HttpResponse(status=204, headers={"HX-Trigger": ORIGINS_SAVED})
+            return HttpResponse(status=204, headers={"HX-Trigger": saved_trigger(domain, *ORIGINS_SAVED)})
     context = {
         "domain": domain,
         "dialog_id": "origin-remove-dialog",
@@ -225,7 +225,7 @@ def _domain_action_done(request: HttpRequest, domain: Domain, action: str) -> Ht
             return HttpResponse(status=204, headers={"HX-Redirect": url})
         return redirect(url)
     if request.htmx:
-        return HttpResponse(status=204, headers={"HX-Trigger": DOMAIN_SAVED})
+        return HttpResponse(status=204, headers={"HX-Trigger": saved_trigger(domain, *DOMAIN_SAVED)})
     return redirect("domains:basic", product=domain.product, name=domain.name)
 
 

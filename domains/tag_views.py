@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
@@ -13,11 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from accounts.audit import ChangeContext
+from domains.delivery_status import saved_trigger
 from domains.models import MAX_TAGS, Domain
 from domains.selectors import get_domain_for_user, tags_of
 from domains.tags import domain_tags_replace, validate_tag_key, validate_tag_value
-
-TAGS_SAVED = json.dumps({"tags-saved": None})
 
 
 @dataclass
@@ -102,5 +100,7 @@ def domain_tags_dialog(request: HttpRequest, product: str, name: str) -> HttpRes
         except ValidationError as exc:
             form.errors.extend(exc.messages)
         else:
-            return HttpResponse(status=204, headers={"HX-Trigger": TAGS_SAVED})
+            return HttpResponse(
+                status=204, headers={"HX-Trigger": saved_trigger(domain, "tags-saved", deploys=False)}
+            )
     return _dialog(request, domain, form)

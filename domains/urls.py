@@ -3,6 +3,7 @@ from django.urls import path
 from domains import (
     basic_info_views,
     converters,  # noqa: F401 - registers <product:…>
+    status_views,
     tag_views,
     views,
 )
@@ -13,6 +14,11 @@ urlpatterns = [
     path("<product:product>/domains/add/", views.domain_add, name="add"),
     path("<product:product>/domains/<str:name>/", views.domain_basic, name="basic"),
     path("<product:product>/domains/<str:name>/status/", views.domain_status, name="status"),
+    path(
+        "<product:product>/domains/<str:name>/status/nodes/<str:node>/retry/",
+        status_views.node_retry_view,
+        name="node_retry",
+    ),
     path(
         "<product:product>/domains/<str:name>/operations/",
         views.domain_operation_log,

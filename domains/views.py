@@ -17,6 +17,7 @@ from accounts.audit import ChangeContext
 from accounts.models import Account
 from accounts.operation_log import LOG_PAGE_SIZE, operation_rows
 from accounts.selectors import operations_for_user
+from domains.delivery_status import status_context
 from domains.forms import DomainAddForm, DomainFilterForm, OriginForm, origin_rows, origin_rows_redrawn
 from domains.models import DomainStatus, Product
 from domains.ownership import file_urls, root_of, txt_record_name, verification_token
@@ -24,7 +25,6 @@ from domains.root_services import domain_root_verify
 from domains.selectors import DomainPaginator, domain_list_for_user, get_domain_for_user, tags_of
 from domains.services import domain_create
 from domains.validators import validate_domain_name
-from edge.selectors import delivery_progress
 
 # A search counts its matches up to this many: past it, the page says "more than" and asks to refine it.
 SEARCH_COUNT_LIMIT = 10_000
@@ -191,9 +191,7 @@ def domain_basic(request: HttpRequest, product: str, name: str) -> HttpResponse:
 def domain_status(request: HttpRequest, product: str, name: str) -> HttpResponse:
     """The status badge and delivery progress; polls itself while edge nodes are applying a change."""
     domain = get_domain_for_user(request.user, name=name, product=product)
-    applied, total, nodes = delivery_progress(domain_id=domain.pk, number=domain.config_revision)
-    context = {"domain": domain, "applied": applied, "total": total, "nodes": nodes}
-    return render(request, "domains/_status.html", context)
+    return render(request, "domains/_status.html", status_context(domain))
 
 
 @login_required

@@ -148,6 +148,16 @@ class OriginSniHostForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        if cleaned.get("mode") == "name" and not (cleaned.get("name") or "").strip():
+        mode, name = cleaned.get("mode"), (cleaned.get("name") or "").strip()
+        if mode == "name" and not name:
             self.add_error("name", _("Enter the SNI of this origin, or choose another option."))
+        elif mode and mode != "name" and name:
+            # What was typed would be ignored: refuse it rather than drop it silently.
+            self.add_error(
+                "name",
+                _(
+                    "The chosen option does not use the name you typed: choose “A specific name” to send it, "
+                    "or clear the field."
+                ),
+            )
         return cleaned

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from accounts.audit import ChangeContext
 from common.forms import add_service_errors
+from domains.delivery_status import saved_trigger
 from domains.documents import effective_sni, fetch_of, forward_scheme_of
 from domains.models import Domain, Origin, OriginFetchSettings, OriginType
 from domains.selectors import get_domain_for_user, get_domain_for_user_rw, settings_of
@@ -95,7 +95,7 @@ def origin_sni_dialog(request: HttpRequest, product: str, name: str) -> HttpResp
 
     if request.method == "POST" and form.is_valid():
         try:
-            origin_sni_update(
+            change = origin_sni_update(
                 domain=domain,
                 enabled=form.cleaned_data["enabled"],
                 name=form.cleaned_data["name"],
@@ -105,9 +105,8 @@ def origin_sni_dialog(request: HttpRequest, product: str, name: str) -> HttpResp
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
-            response = HttpResponse(status=204)
-            response["HX-Trigger"] = json.dumps({"origin-sni-saved": None, "domain-changed": None})
-            return response
+            trigger = saved_trigger(domain, "origin-sni-saved", "domain-changed", changed=change.changed)
+            return HttpResponse(status=204, headers={"HX-Trigger": trigger})
 
     origins = list(domain.origins.all())
     context = {
@@ -121,7 +120,7 @@ def origin_sni_dialog(request: HttpRequest, product: str, name: str) -> HttpResp
     return render(request, "origin_fetch/origin_sni_dialog.html", context)
 
 
-SAVED = json.dumps({"origin-fetch-saved": None, "domain-changed": None})
+SAVED = ("origin-fetch-saved", "domain-changed")
 
 
 @dataclass(frozen=True)
@@ -185,7 +184,7 @@ def origin_fetch_dialog(request: HttpRequest, product: str, name: str, section: 
     form = spec.form(request.POST or None, settings=settings)
     if request.method == "POST" and form.is_valid():
         try:
-            spec.save(
+            change = spec.save(
                 form.cleaned_data,
                 domain=domain,
                 context=ChangeContext.from_request(request),
@@ -194,7 +193,9 @@ def origin_fetch_dialog(request: HttpRequest, product: str, name: str, section: 
         except ValidationError as exc:
             add_service_errors(form, exc, spec.fields)
         else:
-            return HttpResponse(status=204, headers={"HX-Trigger": SAVED})
+            return HttpResponse(
+                status=204, headers={"HX-Trigger": saved_trigger(domain, *SAVED, changed=change.changed)}
+            )
     context = {
         "domain": domain,
         "form": form,
@@ -216,13 +217,15 @@ def origin_sni_host_dialog(request: HttpRequest, product: str, name: str, origin
     form = OriginSniHostForm(request.POST or None, origin=origin)
     if request.method == "POST" and form.is_valid():
         try:
-            origin_sni_host_update(
+            change = origin_sni_host_update(
                 origin=origin, sni_host=form.sni_host, context=ChangeContext.from_request(request)
             )
         except ValidationError as exc:
             form.add_error("name", exc)
         else:
-            return HttpResponse(status=204, headers={"HX-Trigger": SAVED})
+            return HttpResponse(
+                status=204, headers={"HX-Trigger": saved_trigger(domain, *SAVED, changed=change.changed)}
+            )
     context = {
         "domain": domain,
         "form": form,

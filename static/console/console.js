@@ -99,10 +99,35 @@
     if (next) { next.value = window.location.pathname + window.location.search; }
   });
 
-  // A form asking first (data-confirm): the Content-Security-Policy allows no inline handler.
+  // A form asking first (data-confirm) asks in the console's own dialog (from #confirm-template); OK submits
+  // the form. (The Content-Security-Policy allows no inline handler.)
   document.addEventListener("submit", function (event) {
-    var question = event.target.getAttribute && event.target.getAttribute("data-confirm");
-    if (question && !window.confirm(question)) { event.preventDefault(); }
+    var form = event.target;
+    var question = form.getAttribute && form.getAttribute("data-confirm");
+    if (!question) { return; }
+    if (form.dataset.confirmed) { delete form.dataset.confirmed; return; }
+    var template = document.getElementById("confirm-template");
+    if (!template) { return; }
+    event.preventDefault();
+    var submitter = event.submitter || null;
+    var dialog = template.content.firstElementChild.cloneNode(true);
+    dialog.querySelector("[data-confirm-message]").textContent = question;
+    document.body.appendChild(dialog);
+    opener = submitter; openerGet = null;
+    dialog.addEventListener("keydown", trapTab);
+    dialog.addEventListener("close", function () {
+      var confirmed = dialog.returnValue === "ok";
+      dialog.remove();
+      if (confirmed) {
+        form.dataset.confirmed = "1";
+        form.requestSubmit(submitter && submitter.form === form ? submitter : undefined);
+      } else {
+        returnFocus();
+      }
+    });
+    dialog.showModal();
+    var ok = dialog.querySelector(".btn-primary");
+    if (ok) { ok.focus(); }
   });
 
   // A Copy button (data-copy names the field whose value it copies).
@@ -113,6 +138,11 @@
     if (!field) { return; }
     field.select();
     if (navigator.clipboard) { navigator.clipboard.writeText(field.value); }
+  });
+
+  document.addEventListener("click", function (event) {
+    var ok = event.target.closest("[data-confirm-ok]");
+    if (ok) { ok.closest("dialog").close("ok"); }
   });
 
   document.addEventListener("click", function (event) {
@@ -138,4 +168,151 @@
     if (invalid.tagName === "FIELDSET") { invalid = invalid.querySelector("input, select, textarea"); }
     if (invalid && !invalid.contains(document.activeElement)) { invalid.focus(); }
   });
+})();
+
+// The side menu folds behind the Menu button at narrow widths.
+(function () {
+  "use strict";
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("#menu-button");
+    if (!button) { return; }
+    var nav = document.getElementById(button.getAttribute("aria-controls"));
+    var open = !nav.classList.contains("open");
+    nav.classList.toggle("open", open);
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+})();
+
+// Saving: a form's submit buttons are busy (disabled, "Saving…") from the request until its answer, and a
+// second submit meanwhile is dropped. A save's answer may carry a notice (HX-Trigger "console-notice"),
+// shown in #notice-root, which screen readers announce.
+(function () {
+  "use strict";
+
+  function busyLabel() {
+    var template = document.getElementById("busy-template");
+    return template ? template.content.textContent.trim() : "";
+  }
+
+  function setBusy(form, busy) {
+    if (busy) { form.dataset.busy = "1"; } else { delete form.dataset.busy; }
+    form.querySelectorAll("button[type=submit], button:not([type])").forEach(function (button) {
+      if (busy) {
+        button.dataset.wasDisabled = button.disabled ? "1" : "";
+        button.dataset.label = button.textContent;
+        button.disabled = true;
+        button.setAttribute("aria-busy", "true");
+        if (button.classList.contains("btn-primary") && busyLabel()) { button.textContent = busyLabel(); }
+      } else if (button.hasAttribute("aria-busy")) {
+        button.disabled = button.dataset.wasDisabled === "1";
+        button.removeAttribute("aria-busy");
+        if (button.dataset.label !== undefined) { button.textContent = button.dataset.label; }
+        delete button.dataset.label;
+        delete button.dataset.wasDisabled;
+      }
+    });
+  }
+
+  function savingForm(detail) {
+    var elt = detail.elt;
+    if (!elt || !elt.closest) { return null; }
+    var verb = detail.requestConfig ? detail.requestConfig.verb : (elt.getAttribute("hx-post") ? "post" : "get");
+    if (verb !== "post") { return null; }
+    return elt.tagName === "FORM" ? elt : elt.closest("form");
+  }
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var form = savingForm(event.detail);
+    if (!form) { return; }
+    if (form.dataset.busy) { event.preventDefault(); return; }
+    setBusy(form, true);
+  });
+
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = savingForm(event.detail);
+    if (form && form.isConnected) { setBusy(form, false); }
+  });
+
+  // Forms posted without htmx (the page navigates): busy until the next page; a second submit is dropped.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || form.hasAttribute("hx-post") || (form.method || "").toLowerCase() !== "post") {
+      return;
+    }
+    if (form.dataset.busy) { event.preventDefault(); return; }
+    window.setTimeout(function () { setBusy(form, true); }, 0);
+  });
+
+  // Back to a page kept in the browser's cache: its forms are not busy any more.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) { return; }
+    document.querySelectorAll("form[data-busy]").forEach(function (form) { setBusy(form, false); });
+  });
+
+  function notify(message, kind) {
+    var root = document.getElementById("notice-root");
+    if (!root || !message) { return; }
+    var notice = document.createElement("p");
+    notice.className = "notice" + (kind === "error" ? " notice-error" : "");
+    notice.textContent = message;
+    root.appendChild(notice);
+    window.setTimeout(function () { notice.remove(); }, 8000);
+  }
+
+  // A request of htmx refused (403, 404, 500…): htmx swaps nothing, so say what the error page says.
+  document.addEventListener("htmx:responseError", function (event) {
+    var xhr = event.detail.xhr;
+    var page = xhr && new DOMParser().parseFromString(xhr.responseText || "", "text/html");
+    var title = page && page.getElementById("error-title");
+    if (title) { notify(title.textContent.trim() + ": " + title.nextElementSibling.textContent.trim(), "error"); }
+  });
+
+  document.body.addEventListener("console-notice", function (event) {
+    var detail = event.detail || {};
+    notify(detail.message || detail.value, detail.kind);
+  });
+})();
+
+// The delivery details of a domain's status stay as the reader left them (open or closed, and each node's
+// technical detail) while the status polls itself, and across reloads of the page.
+(function () {
+  "use strict";
+
+  var KEY = "delivery-open:" + window.location.pathname;
+
+  function load() {
+    try { return JSON.parse(window.sessionStorage.getItem(KEY) || "{}"); } catch (error) { return {}; }
+  }
+
+  function keyOf(details) {
+    if (details.classList.contains("delivery")) { return "delivery"; }
+    var row = details.closest("[data-node]");
+    return row ? "node:" + row.getAttribute("data-node") : null;
+  }
+
+  document.addEventListener("toggle", function (event) {
+    var details = event.target;
+    if (!details.closest || !details.closest("#domain-status")) { return; }
+    var key = keyOf(details);
+    if (!key) { return; }
+    var state = load();
+    state[key] = details.open;
+    try { window.sessionStorage.setItem(KEY, JSON.stringify(state)); } catch (error) { /* private mode */ }
+  }, true);
+
+  function restore() {
+    var status = document.getElementById("domain-status");
+    if (!status) { return; }
+    var state = load();
+    status.querySelectorAll("details").forEach(function (details) {
+      var key = keyOf(details);
+      if (key && Object.prototype.hasOwnProperty.call(state, key) && details.open !== state[key]) {
+        details.open = state[key];
+      }
+    });
+  }
+
+  document.addEventListener("htmx:afterSwap", restore);
+  document.addEventListener("DOMContentLoaded", restore);
 })();

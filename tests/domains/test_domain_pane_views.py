@@ -33,7 +33,7 @@ def origin_data(**changes):
 
 
 def events(response) -> set[str]:
-    return set(json.loads(response["HX-Trigger"]))
+    return set(json.loads(response["HX-Trigger"])) - {"console-notice"}
 
 
 def latest_document(domain):

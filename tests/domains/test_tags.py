@@ -108,7 +108,10 @@ def test_saving_replaces_the_tags_closes_the_dialog_and_logs_it(client, alice, c
         url(cdn_domain, "tags_edit"), rows(("env", "prod"), ("", ""), ("team", "")), **HTMX
     )
     assert response.status_code == 204
-    assert set(json.loads(response["HX-Trigger"])) == {"tags-saved"}
+    trigger = json.loads(response["HX-Trigger"])
+    assert (
+        set(trigger) == {"tags-saved", "console-notice"} and trigger["console-notice"]["message"] == "Saved."
+    )
     assert tags_of(cdn_domain) == {"env": "prod", "team": ""}
     entry = OperationLog.objects.get(action="domain_tags.update")
     assert (entry.source, entry.before, entry.after) == (

@@ -70,7 +70,9 @@ def test_a_valid_save_closes_the_dialog_and_refreshes_the_section(client, alice,
     client.force_login(alice)
     response = post_dialog(client, cdn_domain, name="Origin.Example.com")
     assert response.status_code == 204
-    assert set(json.loads(response["HX-Trigger"])) == {"origin-sni-saved", "domain-changed"}
+    trigger = json.loads(response["HX-Trigger"])
+    assert set(trigger) == {"origin-sni-saved", "domain-changed", "console-notice"}
+    assert trigger["console-notice"]["message"].startswith("Saved.")
     settings = OriginFetchSettings.objects.get(domain=cdn_domain)
     assert (settings.sni_enabled, settings.sni_name) == (True, "origin.example.com")
     section = client.get(urls(cdn_domain)["section"]).content.decode()
