@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from functools import partial
 
 from django.db import transaction
 from django.utils.translation import gettext, ngettext
@@ -88,8 +89,7 @@ def delivery_retry(*, domain: Domain, node_name: str) -> NodeRow | None:
     if row is None:
         return None
     if row.status in (DeploymentStatus.FAILED, DeploymentStatus.PENDING):
-        node_id = row.node.pk
-        transaction.on_commit(lambda: enqueue_node_delivery(node_id=node_id))
+        transaction.on_commit(partial(enqueue_node_delivery, node_id=row.node.pk))
     return _row(row)
 
 

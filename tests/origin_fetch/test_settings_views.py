@@ -166,3 +166,22 @@ def test_ownership_and_csrf(client, bob, charlie, alice, cdn_domain, section):
 def test_an_unknown_section_is_404(client, alice, cdn_domain):
     client.force_login(alice)
     assert client.get(dialog_url(cdn_domain, "nope")).status_code == 404
+
+
+@pytest.mark.parametrize("mode", ["default", "ali_follow_origin", "ali_follow_host"])
+def test_a_name_typed_under_an_option_that_ignores_it_is_refused_with_a_message(client, alpha, alice, mode):
+    domain = make_domain(account=alpha, origins=[(OriginType.DOMAIN, "a.origin.net", 443)])
+    origin = domain.origins.get()
+    url = reverse(
+        "origin_fetch:origin_sni_host_dialog",
+        kwargs={"product": "cdn", "name": domain.name, "origin_id": origin.pk},
+    )
+    client.force_login(alice)
+    response = client.post(url, {"mode": mode, "name": "typed.example.com"}, HTTP_HX_REQUEST="true")
+    content = response.content.decode()
+    assert response.status_code == 200 and 'id="id_name_error"' in content
+    assert "does not use the name you typed" in content and 'value="typed.example.com"' in content
+    origin.refresh_from_db()
+    assert origin.sni_host == ""
+    # The same option with the field cleared saves.
+    assert client.post(url, {"mode": mode, "name": ""}, HTTP_HX_REQUEST="true").status_code == 204

@@ -1,0 +1,145 @@
+"""The status line of a domain: its progress from the first render, readable failures with the technical
+detail, and Retry of a failed edge node (owners and administrators; another account 404, a viewer 403)."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import translation
+
+from accounts.audit import ChangeContext
+from domains.delivery_status import failure_reason
+from edge.models import Deployment, DeploymentStatus, EdgeNode
+from edge.tasks import enqueue_node_delivery
+from origin_fetch.services import origin_host_update
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+TIMEOUT = "Agent unreachable: ReadTimeout"
+
+
+@pytest.fixture
+def failed(alice, cdn_domain):
+    """edge-1 applied the domain's latest revision; edge-2 failed it (its agent timed out)."""
+    for name in ("edge-1", "edge-2"):
+        factories.make_node(name, f"http://127.0.0.1:9/{name}")
+    origin_host_update(domain=cdn_domain, host="origin.alpha.example", context=ChangeContext(alice))
+    deployments = Deployment.objects.filter(revision__domain=cdn_domain)
+    deployments.filter(node__name="edge-1").update(status=DeploymentStatus.APPLIED)
+    deployments.filter(node__name="edge-2").update(
+        status=DeploymentStatus.FAILED, last_error=TIMEOUT, attempts=3
+    )
+    return cdn_domain
+
+
+def retry_url(domain, node="edge-2"):
+    return reverse(
+        "domains:node_retry", kwargs={"product": domain.product, "name": domain.name, "node": node}
+    )
+
+
+def test_the_progress_line_is_on_the_page_from_its_first_render(client, alice, failed):
+    client.force_login(alice)
+    page = client.get(
+        reverse("domains:basic", kwargs={"product": "cdn", "name": failed.name})
+    ).content.decode()
+    assert "1 of 2 edge nodes" in page and "1 failed" in page
+
+
+def test_a_failure_reads_in_words_with_the_technical_detail_one_click_away(client, alice, failed):
+    client.force_login(alice)
+    status = client.get(
+        reverse("domains:status", kwargs={"product": "cdn", "name": failed.name})
+    ).content.decode()
+    assert "The edge node did not answer in time." in status
+    assert "<summary" in status and TIMEOUT in status.split("Technical detail", 1)[1]
+    assert "Retry" in status
+
+
+def test_the_failure_reads_in_chinese_too(client, alice, failed):
+    client.force_login(alice)
+    client.cookies["django_language"] = "zh-hans"
+    status = client.get(
+        reverse("domains:status", kwargs={"product": "cdn", "name": failed.name})
+    ).content.decode()
+    assert "边缘节点未及时响应。" in status and "重试" in status
+
+
+@pytest.mark.parametrize(
+    "error, reason",
+    [
+        ("Agent unreachable: ConnectError", "The edge node could not be reached."),
+        ("Agent answered 401: bad signature", "The edge node refused the console's signature."),
+        ("Agent answered 503: busy", "The edge node had an internal error."),
+        ("Agent answered 400: invalid document", "The edge node refused the configuration."),
+        ("Agent sent an unreadable answer", "The edge node's answer could not be read."),
+        ("nginx: [emerg] unknown directive", "The edge node could not apply the configuration."),
+    ],
+)
+def test_each_kind_of_failure_has_its_reason(error, reason):
+    with translation.override("en"):
+        assert failure_reason(error) == reason
+
+
+def test_retry_enqueues_a_push_to_that_node_once_committed(
+    client, alice, failed, django_capture_on_commit_callbacks
+):
+    client.force_login(alice)
+    with django_capture_on_commit_callbacks() as callbacks:
+        response = client.post(retry_url(failed), HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "Retrying edge node edge-2" in response["HX-Trigger"]
+    # One push of edge-2, enqueued once the transaction commits: it sends the node what it lags on.
+    [callback] = callbacks
+    assert (callback.func, callback.keywords) == (
+        enqueue_node_delivery,
+        {"node_id": EdgeNode.objects.get(name="edge-2").pk},
+    )
+
+
+def test_an_administrator_may_retry(client, alpha, failed):
+    admin = factories.make_user("dave", account=alpha, role="admin")
+    client.force_login(admin)
+    assert client.post(retry_url(failed), HTTP_HX_REQUEST="true").status_code == 200
+
+
+def test_retry_without_htmx_returns_to_the_domain(client, alice, failed):
+    client.force_login(alice)
+    response = client.post(retry_url(failed))
+    assert response.status_code == 302 and response["Location"].endswith(f"/cdn/domains/{failed.name}/")
+
+
+def test_a_viewer_may_not_retry(client, bob, failed, django_capture_on_commit_callbacks):
+    client.force_login(bob)
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert client.post(retry_url(failed), HTTP_HX_REQUEST="true").status_code == 403
+    assert callbacks == []
+    status = client.get(
+        reverse("domains:status", kwargs={"product": "cdn", "name": failed.name})
+    ).content.decode()
+    assert "Retry" not in status
+
+
+def test_another_account_gets_404(client, charlie, failed, django_capture_on_commit_callbacks):
+    client.force_login(charlie)
+    with django_capture_on_commit_callbacks() as callbacks:
+        assert client.post(retry_url(failed), HTTP_HX_REQUEST="true").status_code == 404
+    assert callbacks == []
+
+
+def test_an_unknown_node_is_404(client, alice, failed):
+    client.force_login(alice)
+    assert client.post(retry_url(failed, node="edge-9"), HTTP_HX_REQUEST="true").status_code == 404
+
+
+def test_retry_needs_the_csrf_token(alice, failed):
+    csrf_client = Client(enforce_csrf_checks=True)
+    csrf_client.force_login(alice)
+    response = csrf_client.post(retry_url(failed), HTTP_HX_REQUEST="true")
+    assert response.status_code == 403 and "The form has expired" in response.content.decode()
+
+
+def test_retry_is_post_only(client, alice, failed):
+    client.force_login(alice)
+    assert client.get(retry_url(failed)).status_code == 405
