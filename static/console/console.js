@@ -316,3 +316,22 @@
   document.addEventListener("htmx:afterSwap", restore);
   document.addEventListener("DOMContentLoaded", restore);
 })();
+
+// A table wider than its box scrolls inside it (narrow screens): it takes focus, so that the keyboard scrolls it.
+(function () {
+  "use strict";
+
+  function focusableWhenScrolling() {
+    document.querySelectorAll(".table").forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth + 1) {
+        table.setAttribute("tabindex", "0");
+      } else if (table.getAttribute("tabindex") === "0") {
+        table.removeAttribute("tabindex");
+      }
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", focusableWhenScrolling);
+  document.addEventListener("htmx:afterSettle", focusableWhenScrolling);
+  window.addEventListener("resize", focusableWhenScrolling);
+})();

@@ -33,7 +33,7 @@ def test_an_owner_manages_the_team(page: Page, live_server, celery_worker, demo,
     expect(dialog).to_be_hidden()
     expect(page.locator("#member-erin .member-role")).to_have_text("Administrator")
 
-    page.get_by_role("link", name="Change the role of demo").click()
+    page.get_by_role("link", name="Change role of demo").click()
     dialog = page.get_by_role("dialog", name="Change the role of demo")
     dialog.get_by_label("Role").select_option("viewer")
     dialog.get_by_role("button", name="OK").click()
@@ -41,7 +41,7 @@ def test_an_owner_manages_the_team(page: Page, live_server, celery_worker, demo,
     dialog.get_by_role("button", name="Cancel").click()
     expect(page.locator("#member-demo .member-role")).to_have_text("Owner")
 
-    page.get_by_role("link", name="Change the role of viewer").click()
+    page.get_by_role("link", name="Change role of viewer").click()
     dialog = page.get_by_role("dialog", name="Change the role of viewer")
     dialog.get_by_label("Role").select_option("admin")
     dialog.get_by_role("button", name="OK").click()
