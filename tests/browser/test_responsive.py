@@ -51,10 +51,16 @@ MEASURE = """() => {
   }
   const root = document.documentElement;
   const width = root.clientWidth;
-  // The outermost elements reaching past the window's right edge: what to fix when the page is too wide.
-  const wide = [...document.body.querySelectorAll("*")].filter((element) =>
-    element.getBoundingClientRect().right > width + 1 && element.parentElement.getBoundingClientRect().right <= width + 1
-  ).slice(0, 3).map((element) => `${element.tagName.toLowerCase()}#${element.id}.${element.className}`);
+  // What reaches past the window's right edge outside any box that scrolls or clips: what to fix.
+  const clipped = (element) => {
+    for (let up = element.parentElement; up; up = up.parentElement) {
+      if (["auto", "scroll", "hidden", "clip"].includes(getComputedStyle(up).overflowX)) return true;
+    }
+    return false;
+  };
+  const wide = [...document.body.querySelectorAll("*")]
+    .filter((element) => element.getBoundingClientRect().right > width + 1 && !clipped(element))
+    .slice(0, 3).map((element) => `${element.tagName.toLowerCase()}#${element.id}.${element.className}`);
   return {overflow: Math.max(root.scrollWidth, document.body.scrollWidth) - width, narrow, wide};
 }"""
 
@@ -72,7 +78,7 @@ def problems(page: Page, where: str, axe) -> list[str]:
 
 
 def dialog_openers(page: Page) -> list[str]:
-    """The hx-get of each kind of dialog the page opens (one per kind: the first origin's, the first member's)."""
+    """The hx-get of each kind of dialog the page opens (one of a kind: the first origin's, member's…)."""
     urls = page.eval_on_selector_all(
         "[hx-get][hx-target='#dialog-root']", "buttons => buttons.map(b => b.getAttribute('hx-get'))"
     )
