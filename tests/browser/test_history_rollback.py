@@ -52,8 +52,20 @@ def test_progress_history_and_rollback(page: Page, live_server, celery_worker, d
     expect(history.locator("#revision-3")).to_contain_text("origin-a.example.net")  # the diff: a → b
     shot("list")
 
-    page.once("dialog", lambda dialog: dialog.accept())
+    # Roll back asks in the console's own dialog, never the browser's confirm(): Cancel keeps everything.
+    page.on("dialog", lambda dialog: pytest.fail(f"the browser's own dialog opened: {dialog.message}"))
     page.get_by_role("button", name="Roll back to revision 2").click()
+    confirm = page.get_by_role("dialog", name="Please confirm")
+    expect(confirm).to_contain_text(
+        "Roll back to revision 2? The edge nodes will serve its configuration again."
+    )
+    confirm.get_by_role("button", name="Cancel").click()
+    expect(confirm).to_have_count(0)
+    expect(page.get_by_role("button", name="Roll back to revision 2")).to_be_focused()
+    assert Domain.objects.get(name="www.example.com").config_revision == 3
+    page.get_by_role("button", name="Roll back to revision 2").click()
+    shot("confirm")
+    confirm.get_by_role("button", name="OK").click()
     expect(page.get_by_role("status")).to_contain_text("Rolled back to revision 2 as revision 4")
     shot("rolled-back")
     for agent in demo:
