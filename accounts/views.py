@@ -55,7 +55,8 @@ def _team_context(request: HttpRequest) -> dict[str, object]:
 
 
 def _team_changed() -> HttpResponse:
-    return HttpResponse(status=204, headers={"HX-Trigger": json.dumps({"team-changed": None})})
+    trigger = {"team-changed": None, "console-notice": {"message": _("Saved.")}}
+    return HttpResponse(status=204, headers={"HX-Trigger": json.dumps(trigger)})
 
 
 @login_required

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accounts.audit import ChangeContext
@@ -49,7 +50,8 @@ def access_key_create_view(request: HttpRequest) -> HttpResponse:
 
 def _keys_changed(request: HttpRequest) -> HttpResponse:
     if request.htmx:
-        return HttpResponse(status=204, headers={"HX-Trigger": json.dumps({"access-keys-changed": None})})
+        trigger = {"access-keys-changed": None, "console-notice": {"message": gettext("Saved.")}}
+        return HttpResponse(status=204, headers={"HX-Trigger": json.dumps(trigger)})
     return redirect("access_keys")
 
 

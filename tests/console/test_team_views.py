@@ -45,7 +45,10 @@ def test_an_owner_adds_a_user(client, alice):
         ADD, {"username": "erin", "password": PASSWORD, "role": "admin"}, HTTP_HX_REQUEST="true"
     )
     assert response.status_code == 204
-    assert json.loads(response["HX-Trigger"]) == {"team-changed": None}
+    assert json.loads(response["HX-Trigger"]) == {
+        "team-changed": None,
+        "console-notice": {"message": "Saved."},
+    }
     assert role_of(Membership.objects.get(user__username="erin").user) == Role.ADMIN
     assert "erin" in client.get(TEAM).content.decode()
 
