@@ -73,7 +73,9 @@ def saved_message(domain: Domain, *, changed: bool = True) -> str:
     """The message after a save: what happens next ("Saved. Deploying to 3 edge nodes…")."""
     if not changed:
         return gettext("Saved. Nothing changed, so nothing is deployed.")
-    nodes = EdgeNode.objects.filter(enabled=True).count()
+    # The revision the save published (the caller's copy of the domain may predate it), on its nodes.
+    number = Domain.objects.filter(pk=domain.pk).values_list("config_revision", flat=True).first()
+    _applied, nodes, _rows = delivery_progress(domain_id=domain.pk, number=number or 0)
     if not nodes:
         return gettext("Saved. No edge node is enabled yet: the change is deployed when one is.")
     return ngettext(

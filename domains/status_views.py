@@ -28,6 +28,6 @@ def node_retry_view(request: HttpRequest, product: str, name: str, node: str) ->
         message = gettext("Retrying edge node %(node)s…") % {"node": node}
     if not request.htmx:
         return redirect("domains:basic", product=product, name=name)
-    response = render(request, "domains/_status.html", status_context(domain) | {"retried": node})
+    response = render(request, "domains/_status.html", status_context(domain))
     response["HX-Trigger"] = json.dumps({"console-notice": {"message": message}})
     return response
