@@ -3,6 +3,8 @@ detail, and Retry of a failed edge node (owners and administrators; another acco
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -10,6 +12,7 @@ from django.utils import translation
 
 from accounts.audit import ChangeContext
 from domains.delivery_status import failure_reason
+from domains.models import OriginFetchSettings
 from edge.models import Deployment, DeploymentStatus, EdgeNode
 from edge.tasks import enqueue_node_delivery
 from origin_fetch.services import origin_host_update
@@ -143,3 +146,27 @@ def test_retry_needs_the_csrf_token(alice, failed):
 def test_retry_is_post_only(client, alice, failed):
     client.force_login(alice)
     assert client.get(retry_url(failed)).status_code == 405
+
+
+def test_a_save_says_how_many_edge_nodes_it_deploys_to(client, alice, cdn_domain):
+    client.force_login(alice)
+    url = reverse(
+        "origin_fetch:dialog", kwargs={"product": "cdn", "name": cdn_domain.name, "section": "origin-host"}
+    )
+
+    def save(host: str) -> str:
+        version = OriginFetchSettings.objects.get(domain=cdn_domain).version
+        response = client.post(url, {"host": host, "version": version}, HTTP_HX_REQUEST="true")
+        return json.loads(response["HX-Trigger"])["console-notice"]["message"]
+
+    with translation.override("en"):
+        assert (
+            save("a.alpha.example")
+            == "Saved. No edge node is enabled yet: the change is deployed when one is."
+        )
+        factories.make_node("edge-1", "http://127.0.0.1:9/1")
+        factories.make_node("edge-2", "http://127.0.0.1:9/2")
+        assert save("b.alpha.example") == "Saved. Deploying to 2 edge nodes…"
+        assert save("b.alpha.example") == "Saved. Nothing changed, so nothing is deployed."
+    client.cookies["django_language"] = "zh-hans"
+    assert save("c.alpha.example") == "已保存。正在下发到 2 个边缘节点…"
