@@ -11,6 +11,9 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Page, expect
 
+from accounts.audit import ChangeContext
+from domains.models import Domain
+from origin_fetch.services import origin_host_update
 from tests.browser.conftest import Shots
 from tests.browser.test_accessibility import serious_violations
 
@@ -97,6 +100,12 @@ def test_every_page_and_dialog_fits_the_window(page: Page, live_server, celery_w
     from tests.browser.test_accessibility import AXE
 
     axe = AXE if AXE.exists() else None
+    # A second revision of www.example.com, so that its history offers Roll back (and its confirmation).
+    origin_host_update(
+        domain=Domain.objects.get(name="www.example.com"),
+        host="origin.example.com",
+        context=ChangeContext.system(),
+    )
     page.set_viewport_size(size)
     page.context.add_cookies(
         [{"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url}]
@@ -130,6 +139,13 @@ def test_every_page_and_dialog_fits_the_window(page: Page, live_server, celery_w
                 shot(f"{name}-dialog")
             page.keyboard.press("Escape")
             expect(dialog).to_have_count(0)
+        for rollback in page.locator("form[data-confirm] button[type=submit]").all()[:1]:
+            rollback.click()
+            expect(page.locator("dialog[open]")).to_be_visible()
+            found += problems(page, f"{name}, Roll back's confirmation", axe)
+            shot(f"{name}-confirm")
+            page.keyboard.press("Escape")
+            expect(page.locator("dialog[open]")).to_have_count(0)
 
     # At phone width the side menu is behind the Menu button, which opens and closes it.
     page.goto(f"{live_server.url}/cdn/domains/")
