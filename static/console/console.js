@@ -182,6 +182,16 @@
     nav.classList.toggle("open", open);
     button.setAttribute("aria-expanded", open ? "true" : "false");
   });
+
+  // Escape folds the open menu away again, with focus back on its button.
+  document.addEventListener("keydown", function (event) {
+    var button = document.getElementById("menu-button");
+    if (event.key !== "Escape" || !button || button.getAttribute("aria-expanded") !== "true") { return; }
+    if (document.querySelector("dialog[open]")) { return; }
+    document.getElementById(button.getAttribute("aria-controls")).classList.remove("open");
+    button.setAttribute("aria-expanded", "false");
+    button.focus();
+  });
 })();
 
 // Saving: a form's submit buttons are busy (disabled, "Saving…") from the request until its answer, and a

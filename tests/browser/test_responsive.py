@@ -170,6 +170,11 @@ def test_every_page_and_dialog_fits_the_window(page: Page, live_server, celery_w
         shot("menu")
         menu.click()
         expect(nav).to_be_hidden()
+        menu.click()
+        nav.get_by_role("link").first.focus()
+        page.keyboard.press("Escape")  # Escape folds it away, focus back on the button
+        expect(nav).to_be_hidden()
+        expect(menu).to_be_focused()
     else:
         expect(menu).to_be_hidden()
         expect(nav).to_be_visible()
