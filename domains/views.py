@@ -62,6 +62,8 @@ def domain_list(request: HttpRequest, product: str) -> HttpResponse:
         "values": values,
         "filtered": bool(values["q"] or values["status"]),
         "query_string": urlencode(params),
+        # What the table reloads after an action changed its rows: the same filters and page.
+        "refresh_url": "?" + urlencode(params | {"page": page.number}),
     }
     template = (
         "domains/list.html#domain-table" if request.htmx and request.htmx.target == "domain-table" else None
