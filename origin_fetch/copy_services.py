@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 from accounts.audit import ChangeContext
 from domains import configured
 from domains.models import FOLLOW_HOST, Domain, Origin, OriginFetchSettings
-from domains.selectors import settings_of
 from origin_fetch.services import SettingsChange, _ports, _settings_update_many
 from origin_fetch.validators import settings_clean, validate_origin_host
 
@@ -45,7 +44,9 @@ def origin_fetch_settings_copy(
         raise ValueError("Configuration is copied only between domains of one account.")
     if any(target.pk == source.pk for target in targets):
         raise ValidationError(_("A domain cannot be copied onto itself."), code="self")
-    values = {field: getattr(settings_of(source), field) for field in COPIED_FIELDS}
+    # As saved now (the caller's instance may be older), or the defaults when none were ever saved.
+    saved = OriginFetchSettings.objects.filter(domain=source).first() or OriginFetchSettings(domain=source)
+    values = {field: getattr(saved, field) for field in COPIED_FIELDS}
     followed = set(
         Origin.objects.filter(domain__in=targets, sni_host=FOLLOW_HOST).values_list("domain_id", flat=True)
     )
