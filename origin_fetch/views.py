@@ -29,7 +29,8 @@ from origin_fetch.forms import (
     OriginVerificationForm,
     VersionedForm,
 )
-from origin_fetch.history import RollbackError, document_diff, domain_rollback
+from origin_fetch.history import RollbackError, domain_rollback
+from origin_fetch.history_text import history_groups, summary_text
 from origin_fetch.origin_sni_host import origin_sni_host_update
 from origin_fetch.services import (
     origin_host_update,
@@ -245,7 +246,14 @@ def domain_history(request: HttpRequest, product: str, name: str) -> HttpRespons
     shown = list(page.object_list)
     numbers = [r.number - 1 for r in shown]
     previous = {r.number: r.document for r in domain.revisions.filter(number__in=numbers)}
-    rows = [{"revision": r, "diff": document_diff(previous.get(r.number - 1), r.document)} for r in shown]
+    rows = [
+        {
+            "revision": r,
+            "summary": summary_text(r.summary),
+            "groups": history_groups(previous.get(r.number - 1), r.document),
+        }
+        for r in shown
+    ]
     context = {"domain": domain, "rows": rows, "page": page, "active_tab": "history"}
     return render(request, "origin_fetch/history.html", context)
 
