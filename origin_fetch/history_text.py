@@ -16,7 +16,7 @@ from typing import Any
 from django.db.models import Field, Model
 from django.utils.functional import Promise
 from django.utils.text import capfirst
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from accounts.operation_log import Change
@@ -136,28 +136,28 @@ def history_groups(old: dict[str, Any] | None, new: dict[str, Any]) -> list[Chan
     if new.get("deleted"):  # a tombstone: the domain is gone, with everything it had
         label, values = _words(DOMAIN_KEYS, "enabled")
         before = values.get(old_domain.get("enabled", NONE), NONE)
-        return [ChangeGroup(_t("Domain"), "", [Change("enabled", label, before, _t("Deleted"))])]
+        return [ChangeGroup(gettext("Domain"), "", [Change("enabled", label, before, gettext("Deleted"))])]
     new_domain, new_origins = _flatten(new)
     groups = []
     changes = _changes(DOMAIN_KEYS, old_domain, new_domain)
     if changes:
-        groups.append(ChangeGroup(_t("Domain"), "", changes))
+        groups.append(ChangeGroup(gettext("Domain"), "", changes))
     for address in list(new_origins) + [a for a in old_origins if a not in new_origins]:
         changes = _changes(ORIGIN_KEYS, old_origins.get(address, {}), new_origins.get(address, {}))
         if not changes:
             continue
         if address not in old_origins:
-            title = _t("Origin %(address)s (added)")
+            title = gettext("Origin %(address)s (added)")
         elif address not in new_origins:
-            title = _t("Origin %(address)s (removed)")
+            title = gettext("Origin %(address)s (removed)")
         else:
-            title = _t("Origin %(address)s")
+            title = gettext("Origin %(address)s")
         groups.append(ChangeGroup(title % {"address": address}, address, changes))
     return groups
 
 
 def _on_off(value: str) -> str:
-    return _t("on") if value == "on" else _t("off")
+    return gettext("on") if value == "on" else gettext("off")
 
 
 def _policy(value: str) -> str:
@@ -166,52 +166,71 @@ def _policy(value: str) -> str:
 
 # Each service's summary (see the `summary=` of each publish), and how it reads in the reader's language.
 _SUMMARIES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"^Domain added$"), lambda m: _t("Domain added")),
-    (re.compile(r"^Domain enabled$"), lambda m: _t("Domain enabled")),
-    (re.compile(r"^Domain disabled$"), lambda m: _t("Domain disabled")),
-    (re.compile(r"^Domain deleted$"), lambda m: _t("Domain deleted")),
-    (re.compile(r"^Origins replaced$"), lambda m: _t("Origins replaced")),
+    (re.compile(r"^Domain added$"), lambda m: gettext("Domain added")),
+    (re.compile(r"^Domain enabled$"), lambda m: gettext("Domain enabled")),
+    (re.compile(r"^Domain disabled$"), lambda m: gettext("Domain disabled")),
+    (re.compile(r"^Domain deleted$"), lambda m: gettext("Domain deleted")),
+    (re.compile(r"^Origins replaced$"), lambda m: gettext("Origins replaced")),
     (
         re.compile(r"^Origin SNI (on|off)(?:: (.+))?$"),
         lambda m: (
-            _t("Origin SNI %(state)s: %(name)s") % {"state": _on_off(m[1]), "name": m[2]}
+            gettext("Origin SNI %(state)s: %(name)s") % {"state": _on_off(m[1]), "name": m[2]}
             if m[2]
-            else _t("Origin SNI %(state)s") % {"state": _on_off(m[1])}
+            else gettext("Origin SNI %(state)s") % {"state": _on_off(m[1])}
         ),
     ),
     (
         re.compile(r"^Origin protocol (\w+) \(HTTP (\d+), HTTPS (\d+)\)$"),
-        lambda m: _t("Origin protocol policy %(policy)s (HTTP port %(http)s, HTTPS port %(https)s)")
-        % {"policy": _policy(m[1]), "http": m[2], "https": m[3]},
+        lambda m: (
+            gettext("Origin protocol policy %(policy)s (HTTP port %(http)s, HTTPS port %(https)s)")
+            % {"policy": _policy(m[1]), "http": m[2], "https": m[3]}
+        ),
     ),
     (
         re.compile(r"^Origin protocol policy off \(each origin's own port\)$"),
-        lambda m: _t("Origin protocol policy off (each origin's own port)"),
+        lambda m: gettext("Origin protocol policy off (each origin's own port)"),
     ),
     (
         re.compile(r"^Origin host (.+)$"),
-        lambda m: _t("Origin host: %(host)s")
-        % {"host": _t("the accelerated domain (default)") if m[1] == "default (the domain)" else m[1]},
+        lambda m: (
+            gettext("Origin host: %(host)s")
+            % {
+                "host": gettext("the accelerated domain (default)")
+                if m[1] == "default (the domain)"
+                else m[1]
+            }
+        ),
     ),
     (
         re.compile(r"^Origin certificate verification (on|off)$"),
-        lambda m: _t("Origin certificate verification %(state)s") % {"state": _on_off(m[1])},
+        lambda m: gettext("Origin certificate verification %(state)s") % {"state": _on_off(m[1])},
     ),
     (
         re.compile(r"^SNI of origin (\S+): (.+)$"),
-        lambda m: _t("SNI of origin %(origin)s: %(value)s")
-        % {"origin": m[1], "value": _t("the domain's Origin SNI") if m[2] == "domain default" else m[2]},
+        lambda m: (
+            gettext("SNI of origin %(origin)s: %(value)s")
+            % {
+                "origin": m[1],
+                "value": gettext("the domain's Origin SNI") if m[2] == "domain default" else m[2],
+            }
+        ),
     ),
     (
         re.compile(r"^Rolled back to revision (\d+)$"),
-        lambda m: _t("Rolled back to revision %(number)s") % {"number": m[1]},
+        lambda m: gettext("Rolled back to revision %(number)s") % {"number": m[1]},
     ),
-    (re.compile(r"^origin\.add (.+)$"), lambda m: _t("Origin %(address)s added") % {"address": m[1]}),
-    (re.compile(r"^origin\.update (.+)$"), lambda m: _t("Origin %(address)s modified") % {"address": m[1]}),
-    (re.compile(r"^origin\.remove (.+)$"), lambda m: _t("Origin %(address)s removed") % {"address": m[1]}),
+    (re.compile(r"^origin\.add (.+)$"), lambda m: gettext("Origin %(address)s added") % {"address": m[1]}),
+    (
+        re.compile(r"^origin\.update (.+)$"),
+        lambda m: gettext("Origin %(address)s modified") % {"address": m[1]},
+    ),
+    (
+        re.compile(r"^origin\.remove (.+)$"),
+        lambda m: gettext("Origin %(address)s removed") % {"address": m[1]},
+    ),
     (
         re.compile(r"^Configuration copied from (.+)$"),
-        lambda m: _t("Configuration copied from %(domain)s") % {"domain": m[1]},
+        lambda m: gettext("Configuration copied from %(domain)s") % {"domain": m[1]},
     ),
 ]
 
