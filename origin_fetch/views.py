@@ -38,7 +38,7 @@ from origin_fetch.services import (
     origin_sni_update,
     origin_verification_update,
 )
-from origin_fetch.validators import origin_sni_notes, origin_sni_warnings
+from origin_fetch.validators import origin_host_type_of, origin_sni_notes, origin_sni_warnings
 
 
 def _origin_rows(domain: Domain, settings: OriginFetchSettings) -> list[dict[str, object]]:
@@ -63,6 +63,7 @@ def _section_context(request: HttpRequest, domain: Domain) -> dict[str, object]:
         "domain": domain,
         "settings": settings,
         "origin_rows": _origin_rows(domain, settings),
+        "origin_host_type": origin_host_type_of(settings.origin_host, domain.origins.all()),
         "warnings": origin_sni_warnings(
             enabled=settings.sni_enabled, name=settings.sni_name, origin_host=settings.effective_origin_host
         ),
@@ -139,7 +140,7 @@ SECTIONS = {
     "protocol": Section(
         _("Origin protocol policy"),
         OriginProtocolForm,
-        lambda data, **kw: origin_protocol_update(
+        lambda data, form, **kw: origin_protocol_update(
             enabled=data["enabled"],
             policy=data["policy"],
             http_port=data["http_port"],
@@ -151,13 +152,15 @@ SECTIONS = {
     "origin-host": Section(
         _("Origin host"),
         OriginHostForm,
-        lambda data, **kw: origin_host_update(host=data["host"], **kw),
-        {"origin_host": "host"},
+        lambda data, form, **kw: origin_host_update(
+            host_type=data["host_type"], host=form.chosen_host(), **kw
+        ),
+        {"origin_host": "host", "origin_host_type": "host_type"},
     ),
     "verification": Section(
         _("Origin certificate verification"),
         OriginVerificationForm,
-        lambda data, **kw: origin_verification_update(enabled=data["enabled"], **kw),
+        lambda data, form, **kw: origin_verification_update(enabled=data["enabled"], **kw),
         {},
     ),
 }
@@ -188,6 +191,7 @@ def origin_fetch_dialog(request: HttpRequest, product: str, name: str, section: 
         try:
             spec.save(
                 form.cleaned_data,
+                form=form,
                 domain=domain,
                 context=ChangeContext.from_request(request),
                 expected_version=form.cleaned_data["version"],

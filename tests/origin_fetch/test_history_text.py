@@ -19,6 +19,13 @@ from tests.factories import make_domain, make_node
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(autouse=True)
+def english_after():
+    """A request in Chinese leaves the thread's language so: the next tests read English."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def domain(alpha, alice):
     """Two origins; Origin SNI on, then the second origin's SNI follows its address, the first is a backup."""
