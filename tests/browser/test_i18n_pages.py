@@ -22,7 +22,7 @@ KEPT = re.compile(
     | \bLTAI\w+                       # AccessKey IDs
     | \bali_follow_(?:origin|host)\b
     | \b(?:D?CDN|AccessKey|ID|Secret|SNI|HTTPS?|HOST|Host|CNAME|OSS|Bucket|IP|IPv[46]|REST|API|OpenAPI
-          |Agent|ETag|demo|viewer|A|Z)\b
+          |Agent|ETag|demo|viewer|A|Z|UTC)\b  # UTC: the time zone shown with times
     """,
     re.VERBOSE | re.ASCII,  # ASCII word boundaries: "OSS域名" keeps "OSS" a word of its own
 )
