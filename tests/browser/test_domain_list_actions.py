@@ -157,7 +157,7 @@ def test_the_cname_copy_button_copies_it(page: Page, live_server, people):
     page.context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live_server.url)
     log_on(page, live_server.url, "alice")
     open_domain_names(page)
-    button = page.get_by_role("button", name="Copy the CNAME of two.alpha.example")
+    button = page.get_by_role("button", name="Copy two.alpha.example.w.test.net")
     button.click()
     expect(button).to_have_text("Copied")
     assert page.evaluate("() => navigator.clipboard.readText()") == "two.alpha.example.w.test.net"
