@@ -174,3 +174,30 @@ def test_a_viewer_gets_no_write_action(page: Page, live_server, people):
     expect(
         page.locator("#domain-table").get_by_role("button", name="Delete one.alpha.example")
     ).to_have_count(0)
+
+
+def test_the_cname_hint_shows_where_dns_does_not_point_at_the_cname(
+    page: Page, live_server, people, settings
+):
+    from django.core.cache import cache
+
+    from tests.dnsmasq import DnsServer
+
+    dns = DnsServer().start()
+    try:
+        dns.set_cnames({"one.alpha.example": "one.alpha.example.w.test.net"})
+        settings.VERIFY_DNS_RESOLVER = [dns.address]
+        cache.clear()
+        log_on(page, live_server.url, "alice")
+        open_domain_names(page)
+        expect(row(page, "two.alpha.example").locator(".cname-hint")).to_contain_text("CNAME not yet pointed")
+        expect(row(page, "three.alpha.example").locator(".cname-hint")).to_contain_text(
+            "CNAME not yet pointed"
+        )
+        expect(row(page, "one.alpha.example").locator(".cname-hint")).to_have_text(
+            "CNAME pointed"
+        )  # for readers
+        expect(row(page, "one.alpha.example").locator(".cname-hint")).not_to_contain_text("not yet")
+    finally:
+        dns.remove()
+        cache.clear()
