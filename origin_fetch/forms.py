@@ -120,7 +120,7 @@ class OriginHostForm(VersionedForm):
     )
     origin = forms.ChoiceField(label=_("Origin"), required=False, widget=forms.RadioSelect)
     host = forms.CharField(
-        label=_("Custom domain"),
+        label=_("Custom origin host"),
         required=False,
         max_length=300,
         help_text=_("The Host header sent to origins, with Custom domain."),

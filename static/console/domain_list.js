@@ -31,14 +31,30 @@
   document.addEventListener("htmx:afterSettle", refresh);
   document.addEventListener("DOMContentLoaded", refresh);
 
-  // Copy: the text of data-copy-text to the clipboard; the button says "Copied" for a moment.
+  // Copy: the text of data-copy-text to the clipboard; the button says "Copied" for a moment. Without the
+  // Clipboard API (a page served over plain HTTP from another host), a selected hidden field is copied.
+  function copied(button) {
+    var label = button.textContent;
+    button.textContent = button.closest("#domain-table").getAttribute("data-copied") || label;
+    window.setTimeout(function () { button.textContent = label; }, 1500);
+  }
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy-text]");
-    if (!button || !navigator.clipboard) { return; }
-    navigator.clipboard.writeText(button.getAttribute("data-copy-text")).then(function () {
-      var label = button.textContent;
-      button.textContent = button.closest("#domain-table").getAttribute("data-copied") || label;
-      window.setTimeout(function () { button.textContent = label; }, 1500);
-    });
+    if (!button) { return; }
+    var text = button.getAttribute("data-copy-text");
+    if (navigator.clipboard && window.isSecureContext) {
+      navigator.clipboard.writeText(text).then(function () { copied(button); });
+      return;
+    }
+    var field = document.createElement("textarea");
+    field.value = text;
+    field.setAttribute("readonly", "");
+    field.className = "sr-only";
+    document.body.appendChild(field);
+    field.select();
+    if (document.execCommand("copy")) { copied(button); }
+    field.remove();
+    button.focus();
   });
 })();

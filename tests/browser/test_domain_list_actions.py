@@ -201,3 +201,24 @@ def test_the_cname_hint_shows_where_dns_does_not_point_at_the_cname(
     finally:
         dns.remove()
         cache.clear()
+
+
+def test_origin_host_by_type_in_the_dialog(page: Page, live_server, people, no_browser_dialogs):
+    domain = Domain.objects.get(name="two.alpha.example")
+    domain.origins.update(type="domain", address="origin.alpha.example")
+    log_on(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/cdn/domains/two.alpha.example/origin-fetch/")
+    expect(page.locator("#origin-host-type")).to_have_text("Accelerated domain")
+    page.locator("#origin-host-modify").click()
+    dialog = page.get_by_role("dialog", name="Origin host")
+    dialog.get_by_label("Origin domain").check()
+    # A name typed, then left behind by choosing another type: refused, never dropped.
+    dialog.get_by_role("textbox", name="Custom origin host").fill("typed.alpha.example")
+    dialog.get_by_role("button", name="OK").click()
+    expect(dialog.get_by_role("alert")).to_contain_text("clear typed.alpha.example, or choose Custom domain")
+    dialog.get_by_role("textbox", name="Custom origin host").fill("")
+    dialog.get_by_role("button", name="OK").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#origin-host-type")).to_have_text("Origin domain")
+    expect(page.locator("#origin-host")).to_contain_text("origin.alpha.example")
+    assert OriginFetchSettings.objects.get(domain=domain).origin_host == "origin.alpha.example"
