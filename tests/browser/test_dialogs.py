@@ -120,17 +120,27 @@ def test_the_protocol_dialog_saves_each_option_and_refuses_a_bad_port(
 def test_the_origin_host_and_verification_dialogs(page: Page, live_server, celery_worker, demo):
     log_on(page, live_server.url)
     page.goto(live_server.url + TAB)
+    # Each type of origin host (a name typed under another type is refused: test_domain_list_actions).
     dialog = open_dialog(page, "#origin-host-modify", "Origin host")
-    dialog.get_by_label("Origin host").fill("origin.example.net:8080")
+    dialog.get_by_label("Custom domain").check()
+    custom = dialog.get_by_role("textbox", name="Custom origin host")
+    custom.fill("origin.example.net:8080")
     refused(dialog, "port")
-    dialog.get_by_label("Origin host").fill("origin.example.net")
+    custom.fill("origin.example.net")
     ok(page, dialog)
-    expect(page.locator("#origin-host")).to_have_text("origin.example.net")
+    expect(page.locator("#origin-host")).to_contain_text("origin.example.net")
+    expect(page.locator("#origin-host-type")).to_have_text("Custom domain")
 
     dialog = open_dialog(page, "#origin-host-modify", "Origin host")
-    dialog.get_by_label("Origin host").fill("")
+    dialog.get_by_label("Origin domain").check()
+    dialog.get_by_role("textbox", name="Custom origin host").fill("")
     ok(page, dialog)
-    expect(page.locator("#origin-host")).to_contain_text("the accelerated domain")
+    expect(page.locator("#origin-host-type")).to_have_text("Origin domain")
+
+    dialog = open_dialog(page, "#origin-host-modify", "Origin host")
+    dialog.get_by_label("Accelerated domain").check()
+    ok(page, dialog)
+    expect(page.locator("#origin-host-type")).to_have_text("Accelerated domain")
 
     for state in ("Enabled", "Disabled"):
         dialog = open_dialog(page, "#verification-modify", "Origin certificate verification")

@@ -24,6 +24,7 @@ def open_origin_host_dialog(page: Page):
     page.locator("#origin-host-modify").click()
     dialog = page.get_by_role("dialog", name="Origin host")
     expect(dialog).to_be_visible()
+    dialog.get_by_label("Custom domain").check()
     return dialog
 
 
@@ -32,7 +33,7 @@ def test_a_save_is_busy_then_says_what_happens_next(page: Page, live_server, cel
     log_on(page, live_server.url)
     page.goto(live_server.url + TAB)
     dialog = open_origin_host_dialog(page)
-    dialog.get_by_label("Origin host").fill("origin.example.com")
+    dialog.get_by_role("textbox", name="Custom origin host").fill("origin.example.com")
 
     # The save is held on its way, to look at the dialog meanwhile.
     held: list[Route] = []
@@ -45,7 +46,9 @@ def test_a_save_is_busy_then_says_what_happens_next(page: Page, live_server, cel
     expect(busy).to_be_disabled()
     expect(busy).to_have_attribute("aria-busy", "true")
     shot("busy")
-    dialog.get_by_label("Origin host").press("Enter")  # a second submit while busy is dropped
+    dialog.get_by_role("textbox", name="Custom origin host").press(
+        "Enter"
+    )  # a second submit while busy is dropped
     page.wait_for_timeout(500)  # time for a second request to start, were it not dropped
     assert len(held) == 1
     held[0].continue_()
@@ -65,6 +68,7 @@ def test_the_notice_speaks_chinese_in_the_chinese_console(page: Page, live_serve
     page.get_by_role("banner").get_by_role("button", name="简体中文").click()
     page.locator("#origin-host-modify").click()
     dialog = page.locator("dialog[open]")
+    dialog.locator("input[name=host_type][value=custom]").check()
     dialog.locator("input[name=host]").fill("origin.example.com")
     dialog.locator("button[type=submit]").click()
     expect(page.locator("#notice-root")).to_contain_text("已保存。正在下发到 3 个边缘节点…")
@@ -80,7 +84,7 @@ def test_progress_stays_across_a_reload_and_the_details_stay_open_while_polling(
     slow.send_signal(signal.SIGSTOP)  # one edge node hangs: the change lags there
     try:
         dialog = open_origin_host_dialog(page)
-        dialog.get_by_label("Origin host").fill("origin.example.com")
+        dialog.get_by_role("textbox", name="Custom origin host").fill("origin.example.com")
         dialog.get_by_role("button", name="OK").click()
         status = page.locator("#domain-status")
         expect(status).to_contain_text("2 of 3 edge nodes", timeout=15_000)
@@ -113,7 +117,7 @@ def test_a_failed_node_reads_in_words_and_retry_delivers_once_it_is_back(
     down.stop()
     try:
         dialog = open_origin_host_dialog(page)
-        dialog.get_by_label("Origin host").fill("origin.example.com")
+        dialog.get_by_role("textbox", name="Custom origin host").fill("origin.example.com")
         dialog.get_by_role("button", name="OK").click()
         status = page.locator("#domain-status")
         row = status.get_by_role("row").filter(has_text="edge-3")

@@ -156,7 +156,9 @@ def test_a_save_says_how_many_edge_nodes_it_deploys_to(client, alice, cdn_domain
 
     def save(host: str) -> str:
         version = OriginFetchSettings.objects.get(domain=cdn_domain).version
-        response = client.post(url, {"host": host, "version": version}, HTTP_HX_REQUEST="true")
+        response = client.post(
+            url, {"host_type": "custom", "host": host, "version": version}, HTTP_HX_REQUEST="true"
+        )
         return json.loads(response["HX-Trigger"])["console-notice"]["message"]
 
     with translation.override("en"):
