@@ -1,0 +1,205 @@
+"""The delivery state in SQL: which (domain, node) pairs lag, and recording what nodes answered.
+
+What a node must hold is the latest revision of each domain; what it holds is `NodeDomainState`. A pair
+lags while the node's applied revision is below the domain's latest, so the lagging pairs are one query: the
+latest revisions (the outstanding ones, on their partial index, for the reconciler; given domains, or all
+for a node catching up) joined to the enabled nodes, less the pairs already applied (by the state's
+(domain, node) unique index). Outcomes are written with multi-row upserts: as many statements as the number
+of pairs / `CHUNK`, whatever the number of revisions behind them. Plain SQL that PostgreSQL and SQLite run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import connection
+from django.db.models import Model
+
+from edge.models import AppliedRevision, ConfigRevision, DeploymentStatus, EdgeNode, NodeDomainState
+
+CHUNK = 2000
+
+
+@dataclass(frozen=True)
+class Lagging:
+    """One domain's latest revision owed to one node."""
+
+    node_id: int
+    revision_id: int
+    number: int
+    domain_id: int
+
+
+def _table(model: type[Model]) -> str:
+    return connection.ops.quote_name(model._meta.db_table)
+
+
+def _domain_table() -> str:
+    """The domains' table, known through the revisions' foreign key (delivery imports nothing above it)."""
+    return _table(ConfigRevision._meta.get_field("domain").related_model)  # type: ignore[arg-type]
+
+
+def _in(column: str, values: list[int], params: list[Any]) -> str:
+    params.extend(values)
+    return f" AND {column} IN ({', '.join(['%s'] * len(values))})"
+
+
+def lagging_pairs(
+    *,
+    domain_ids: list[int] | None,
+    node_ids: list[int] | None,
+    cutoff: datetime | None,
+    shard: tuple[int, int] | None,
+) -> list[tuple[Lagging, str, str, str]]:
+    """The lagging pairs on enabled nodes, each with its node's name and agent URL and the revision's
+    document as text, in one query.
+
+    With neither domains nor nodes given (the reconciler) only outstanding revisions are looked at.
+    `cutoff` leaves out pairs touched (or revisions made) after it; `shard` (index, count) keeps the nodes
+    whose id modulo count is index.
+    """
+    state, node, revision, domain = (
+        _table(NodeDomainState),
+        _table(EdgeNode),
+        _table(ConfigRevision),
+        _domain_table(),
+    )
+    params: list[Any] = []
+    sql = (
+        f"SELECT n.id, r.id, r.number, r.domain_id, n.name, n.agent_url, CAST(r.document AS TEXT)"  # noqa: S608
+        f" FROM {revision} r"
+        f" JOIN {domain} d ON d.id = r.domain_id AND d.config_revision = r.number"
+        f" JOIN {node} n ON n.enabled"
+        f" LEFT JOIN {state} s ON s.domain_id = r.domain_id AND s.node_id = n.id"
+        " WHERE (s.id IS NULL OR s.applied_number < r.number)"
+    )
+    if domain_ids is None and node_ids is None:
+        sql += " AND r.outstanding"
+    if domain_ids is not None:
+        sql += _in("r.domain_id", domain_ids, params)
+    if node_ids is not None:
+        sql += _in("n.id", node_ids, params)
+    if shard is not None and shard[1] > 1:
+        sql += " AND n.id %% %s = %s"
+        params += [shard[1], shard[0]]
+    if cutoff is not None:
+        sql += " AND (CASE WHEN s.updated_at > r.created_at THEN s.updated_at ELSE r.created_at END) <= %s"
+        params.append(cutoff)
+    if (domain_ids is not None and not domain_ids) or (node_ids is not None and not node_ids):
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return [
+        (Lagging(node_id, revision_id, number, domain_id), name, url, text)
+        for node_id, revision_id, number, domain_id, name, url, text in rows
+    ]
+
+
+def _upsert(model: type[Model], columns: str, rows: list[tuple[Any, ...]], conflict: str) -> int:
+    """INSERT rows (tuples of `columns`) in chunks, with the ON CONFLICT clause given; rows written."""
+    written = 0
+    width = len(rows[0]) if rows else 0
+    template = "(" + ", ".join(["%s"] * width) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), CHUNK):
+            chunk = rows[start : start + CHUNK]
+            cursor.execute(
+                f"INSERT INTO {_table(model)} ({columns})"  # noqa: S608
+                f" VALUES {', '.join([template] * len(chunk))} {conflict}",
+                [value for row in chunk for value in row],
+            )
+            written += max(cursor.rowcount, 0)
+    return written
+
+
+_STATE_COLUMNS = (
+    "node_id, domain_id, applied_number, applied_at, number, status, attempts, last_error, updated_at"
+)
+
+
+def record_applied(pairs: list[Lagging], *, now: datetime) -> int:
+    """The nodes hold these revisions now; returns how many pairs moved to applied. Each also goes to the
+    per-node history (`AppliedRevision`)."""
+    if not pairs:
+        return 0
+    t = _table(NodeDomainState)
+    applied = DeploymentStatus.APPLIED.value
+    rows = [(p.node_id, p.domain_id, p.number, now, p.number, applied, 1, "", now) for p in pairs]
+    moved = _upsert(
+        NodeDomainState,
+        _STATE_COLUMNS,
+        rows,
+        "ON CONFLICT (domain_id, node_id) DO UPDATE SET"
+        " applied_number = excluded.applied_number, applied_at = excluded.applied_at,"
+        f" number = excluded.number, status = excluded.status,"
+        f" attempts = CASE WHEN {t}.number = excluded.number THEN {t}.attempts + 1 ELSE 1 END,"
+        f" last_error = '', updated_at = excluded.updated_at"
+        f" WHERE {t}.applied_number < excluded.applied_number",
+    )
+    _upsert(
+        AppliedRevision,
+        "revision_id, node_id, applied_at",
+        [(p.revision_id, p.node_id, now) for p in pairs],
+        "ON CONFLICT (revision_id, node_id) DO NOTHING",
+    )
+    return moved
+
+
+def record_failure(pairs: list[Lagging], error: str, *, final: bool, now: datetime) -> None:
+    """An attempt at these pairs failed with `error`: `final` marks them failed (no retry is left), else they
+    stay pending (a failed pair stays failed). Pairs applied or moved to a newer revision meanwhile are left
+    as they are."""
+    if not pairs:
+        return
+    t = _table(NodeDomainState)
+    status = (DeploymentStatus.FAILED if final else DeploymentStatus.PENDING).value
+    failed = DeploymentStatus.FAILED.value
+    rows = [(p.node_id, p.domain_id, 0, None, p.number, status, 1, error[:2000], now) for p in pairs]
+    _upsert(
+        NodeDomainState,
+        _STATE_COLUMNS,
+        rows,
+        "ON CONFLICT (domain_id, node_id) DO UPDATE SET number = excluded.number,"
+        f" status = CASE WHEN {t}.number = excluded.number AND {t}.status = '{failed}' THEN {t}.status"
+        " ELSE excluded.status END,"
+        f" attempts = CASE WHEN {t}.number = excluded.number THEN {t}.attempts + 1 ELSE 1 END,"
+        " last_error = excluded.last_error, updated_at = excluded.updated_at"
+        f" WHERE {t}.applied_number < excluded.number AND {t}.number <= excluded.number",
+    )
+
+
+def lagging_report(*, domain_id: int | None) -> list[tuple[str, str, int, int, str, str, datetime]]:
+    """Which enabled nodes lag on the outstanding revisions, on what, since when and why (one query): (node,
+    domain id, revision held, revision owed, status, last error, since the first revision it lacks was
+    made), the longest lagging first."""
+    state, node, revision, domain = (
+        _table(NodeDomainState),
+        _table(EdgeNode),
+        _table(ConfigRevision),
+        _domain_table(),
+    )
+    about = "s.number = r.number"
+    params: list[Any] = []
+    sql = (
+        f"SELECT n.name, r.domain_id, COALESCE(s.applied_number, 0), r.number,"  # noqa: S608
+        f" CASE WHEN {about} THEN s.status ELSE '{DeploymentStatus.PENDING.value}' END,"
+        f" CASE WHEN {about} THEN s.last_error ELSE '' END,"
+        " COALESCE(x.created_at, r.created_at) AS since"
+        f" FROM {revision} r"
+        f" JOIN {domain} d ON d.id = r.domain_id AND d.config_revision = r.number"
+        f" JOIN {node} n ON n.enabled"
+        f" LEFT JOIN {state} s ON s.domain_id = r.domain_id AND s.node_id = n.id"
+        f" LEFT JOIN {revision} x"
+        " ON x.domain_id = r.domain_id AND x.number = COALESCE(s.applied_number, 0) + 1"
+        " WHERE r.outstanding AND (s.id IS NULL OR s.applied_number < r.number)"
+    )
+    if domain_id is not None:
+        sql += " AND r.domain_id = %s"
+        params.append(domain_id)
+    sql += " ORDER BY since, n.name"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
