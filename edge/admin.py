@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -71,7 +71,9 @@ class EdgeNodeAdmin(KeyRotationActions, admin.ModelAdmin):
         nodes = list(objs)
         counts = {
             EdgeNode._meta.verbose_name_plural: len(nodes),
-            NodeDomainState._meta.verbose_name_plural: NodeDomainState.objects.filter(node__in=nodes).count(),
+            # One per domain published, held or owed, whether or not delivery has written its row yet.
+            NodeDomainState._meta.verbose_name_plural: len(nodes)
+            * ConfigRevision.objects.filter(number=F("domain__config_revision")).count(),
         }
         return [str(node) for node in nodes], counts, set(), []
 
