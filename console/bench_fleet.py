@@ -80,7 +80,7 @@ class Fleet:
                         "--concurrency",
                         str(concurrency),
                         "--loglevel",
-                        "WARNING",
+                        os.environ.get("BENCH_WORKER_LOGLEVEL", "WARNING"),
                         "--without-gossip",
                         "--without-mingle",
                         "--hostname",
