@@ -11,11 +11,13 @@ of pairs / `CHUNK`, whatever the number of revisions behind them. Plain SQL that
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from django.db import connection
 from django.db.models import Model
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 
 from edge.models import AppliedRevision, ConfigRevision, DeploymentStatus, EdgeNode, NodeDomainState
 
@@ -202,4 +204,13 @@ def lagging_report(*, domain_id: int | None) -> list[tuple[str, str, int, int, s
     sql += " ORDER BY since, n.name"
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        return [tuple(row) for row in cursor.fetchall()]  # type: ignore[misc]
+        return [(*row[:6], _moment(row[6])) for row in cursor.fetchall()]
+
+
+def _moment(value: datetime | str) -> datetime:
+    """A time read by raw SQL: SQLite gives the text it stores (UTC)."""
+    if isinstance(value, str):
+        parsed = parse_datetime(value)
+        assert parsed is not None
+        return parsed if timezone.is_aware(parsed) else timezone.make_aware(parsed, UTC)
+    return value
