@@ -43,22 +43,12 @@ def _lagging(
     older_than: timedelta | None,
     shard: tuple[int, int] | None,
 ) -> tuple[list[Lagging], dict[int, Target], dict[int, dict[str, Any]]]:
-    """The pairs to push, their nodes, and each revision's document, in one query.
-
-    The document comes as text, which the database driver does not parse: only the first copy of each
-    revision is (with 1000 nodes lagging on one revision, 1 document is parsed instead of 1000).
-    """
+    """The pairs to push, their nodes, and each revision's document (read and parsed once, whatever the
+    number of nodes lagging on it)."""
     cutoff = timezone.now() - older_than if older_than is not None else None
-    rows = lagging_pairs(domain_ids=domain_ids, node_ids=node_ids, cutoff=cutoff, shard=shard)
-    pairs: list[Lagging] = []
-    targets: dict[int, Target] = {}
-    documents: dict[int, dict[str, Any]] = {}
-    for pair, name, agent_url, text in rows:
-        pairs.append(pair)
-        if pair.node_id not in targets:
-            targets[pair.node_id] = Target(pair.node_id, name, agent_url)
-        if pair.revision_id not in documents:
-            documents[pair.revision_id] = json.loads(text) if isinstance(text, str) else text
+    pairs, nodes, texts = lagging_pairs(domain_ids=domain_ids, node_ids=node_ids, cutoff=cutoff, shard=shard)
+    targets = {pk: Target(pk, name, agent_url) for pk, (name, agent_url) in nodes.items()}
+    documents = {pk: json.loads(text) if isinstance(text, str) else text for pk, text in texts.items()}
     return pairs, targets, documents
 
 

@@ -10,9 +10,8 @@ of pairs / `CHUNK`, whatever the number of revisions behind them. Plain SQL that
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import connection
 from django.db.models import Model
@@ -24,8 +23,7 @@ from edge.models import AppliedRevision, ConfigRevision, DeploymentStatus, EdgeN
 CHUNK = 2000
 
 
-@dataclass(frozen=True)
-class Lagging:
+class Lagging(NamedTuple):
     """One domain's latest revision owed to one node."""
 
     node_id: int
@@ -54,9 +52,9 @@ def lagging_pairs(
     node_ids: list[int] | None,
     cutoff: datetime | None,
     shard: tuple[int, int] | None,
-) -> list[tuple[Lagging, str, str, str]]:
-    """The lagging pairs on enabled nodes, each with its node's name and agent URL and the revision's
-    document as text, in one query.
+) -> tuple[list[Lagging], dict[int, tuple[str, str]], dict[int, str]]:
+    """The lagging pairs on enabled nodes (one query), their nodes' names and agent URLs, and the documents
+    of their revisions as text (a second query, each document once however many nodes lag on it).
 
     With neither domains nor nodes given (the reconciler) only outstanding revisions are looked at.
     `cutoff` leaves out pairs touched (or revisions made) after it; `shard` (index, count) keeps the nodes
@@ -70,7 +68,7 @@ def lagging_pairs(
     )
     params: list[Any] = []
     sql = (
-        f"SELECT n.id, r.id, r.number, r.domain_id, n.name, n.agent_url, CAST(r.document AS TEXT)"  # noqa: S608
+        f"SELECT n.id, r.id, r.number, r.domain_id, n.name, n.agent_url"  # noqa: S608
         f" FROM {revision} r"
         f" JOIN {domain} d ON d.id = r.domain_id AND d.config_revision = r.number"
         f" JOIN {node} n ON n.enabled"
@@ -90,36 +88,84 @@ def lagging_pairs(
         sql += " AND (CASE WHEN s.updated_at > r.created_at THEN s.updated_at ELSE r.created_at END) <= %s"
         params.append(cutoff)
     if (domain_ids is not None and not domain_ids) or (node_ids is not None and not node_ids):
-        return []
+        return [], {}, {}
+    pairs: list[Lagging] = []
+    nodes: dict[int, tuple[str, str]] = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return [
-        (Lagging(node_id, revision_id, number, domain_id), name, url, text)
-        for node_id, revision_id, number, domain_id, name, url, text in rows
-    ]
+        for node_id, revision_id, number, domain_id, name, url in cursor.fetchall():
+            pairs.append(Lagging(node_id, revision_id, number, domain_id))
+            if node_id not in nodes:
+                nodes[node_id] = (name, url)
+        documents: dict[int, str] = {}
+        revisions = sorted({pair.revision_id for pair in pairs})
+        if revisions:
+            cursor.execute(
+                f"SELECT id, CAST(document AS TEXT) FROM {revision}"  # noqa: S608
+                f" WHERE id IN ({', '.join(['%s'] * len(revisions))})",
+                revisions,
+            )
+            documents = dict(cursor.fetchall())
+    return pairs, nodes, documents
 
 
-def _upsert(model: type[Model], columns: str, rows: list[tuple[Any, ...]], conflict: str) -> int:
-    """INSERT rows (tuples of `columns`) in chunks, with the ON CONFLICT clause given; rows written."""
-    written = 0
-    width = len(rows[0]) if rows else 0
-    template = "(" + ", ".join(["%s"] * width) + ")"
+class Each(NamedTuple):
+    """A column whose value differs per row: its SQL type (for PostgreSQL's arrays) and the values."""
+
+    sql_type: str
+    values: list[Any]
+
+
+def _upsert(model: type[Model], columns: dict[str, Any], conflict: str) -> int:
+    """INSERT rows into `model`'s table, with the ON CONFLICT clause given; returns the rows written.
+
+    `columns` maps each column to its values (`Each`) or to one value for every row. On PostgreSQL, one
+    statement whatever the number of rows: the values go as one array per column (`unnest`), so neither the
+    statement's text nor its parameters grow with the rows; elsewhere, multi-row VALUES in chunks.
+    """
+    each = [value for value in columns.values() if isinstance(value, Each)]
+    count = len(each[0].values)
+    if not count:
+        return 0
+    names = ", ".join(columns)
     with connection.cursor() as cursor:
-        for start in range(0, len(rows), CHUNK):
+        if connection.vendor == "postgresql":
+            params: list[Any] = []
+            select = []
+            for index, value in enumerate(columns.values()):
+                if isinstance(value, Each):
+                    select.append(f"x.c{index}")
+                else:
+                    select.append("%s")
+                    params.append(value)
+            arrays = [
+                (f"%s::{value.sql_type}[]", f"c{index}")
+                for index, value in enumerate(columns.values())
+                if isinstance(value, Each)
+            ]
+            params += [value.values for value in each]
+            cursor.execute(
+                f"INSERT INTO {_table(model)} ({names}) SELECT {', '.join(select)}"  # noqa: S608
+                f" FROM unnest({', '.join(a for a, _ in arrays)}) AS x({', '.join(c for _, c in arrays)})"
+                f" {conflict}",
+                params,
+            )
+            return max(cursor.rowcount, 0)
+        written = 0
+        template = "(" + ", ".join(["%s"] * len(columns)) + ")"
+        rows = [
+            [value.values[row] if isinstance(value, Each) else value for value in columns.values()]
+            for row in range(count)
+        ]
+        for start in range(0, count, CHUNK):
             chunk = rows[start : start + CHUNK]
             cursor.execute(
-                f"INSERT INTO {_table(model)} ({columns})"  # noqa: S608
+                f"INSERT INTO {_table(model)} ({names})"  # noqa: S608
                 f" VALUES {', '.join([template] * len(chunk))} {conflict}",
                 [value for row in chunk for value in row],
             )
             written += max(cursor.rowcount, 0)
-    return written
-
-
-_STATE_COLUMNS = (
-    "node_id, domain_id, applied_number, applied_at, number, status, attempts, last_error, updated_at"
-)
+        return written
 
 
 def record_applied(pairs: list[Lagging], *, now: datetime) -> int:
@@ -128,23 +174,31 @@ def record_applied(pairs: list[Lagging], *, now: datetime) -> int:
     if not pairs:
         return 0
     t = _table(NodeDomainState)
-    applied = DeploymentStatus.APPLIED.value
-    rows = [(p.node_id, p.domain_id, p.number, now, p.number, applied, 1, "", now) for p in pairs]
+    numbers = Each("integer", [p.number for p in pairs])
+    nodes = Each("bigint", [p.node_id for p in pairs])
     moved = _upsert(
         NodeDomainState,
-        _STATE_COLUMNS,
-        rows,
+        {
+            "node_id": nodes,
+            "domain_id": Each("bigint", [p.domain_id for p in pairs]),
+            "applied_number": numbers,
+            "applied_at": now,
+            "number": numbers,
+            "status": DeploymentStatus.APPLIED.value,
+            "attempts": 1,
+            "last_error": "",
+            "updated_at": now,
+        },
         "ON CONFLICT (domain_id, node_id) DO UPDATE SET"
         " applied_number = excluded.applied_number, applied_at = excluded.applied_at,"
-        f" number = excluded.number, status = excluded.status,"
+        " number = excluded.number, status = excluded.status,"
         f" attempts = CASE WHEN {t}.number = excluded.number THEN {t}.attempts + 1 ELSE 1 END,"
-        f" last_error = '', updated_at = excluded.updated_at"
+        " last_error = '', updated_at = excluded.updated_at"
         f" WHERE {t}.applied_number < excluded.applied_number",
     )
     _upsert(
         AppliedRevision,
-        "revision_id, node_id, applied_at",
-        [(p.revision_id, p.node_id, now) for p in pairs],
+        {"revision_id": Each("bigint", [p.revision_id for p in pairs]), "node_id": nodes, "applied_at": now},
         "ON CONFLICT (revision_id, node_id) DO NOTHING",
     )
     return moved
@@ -157,13 +211,20 @@ def record_failure(pairs: list[Lagging], error: str, *, final: bool, now: dateti
     if not pairs:
         return
     t = _table(NodeDomainState)
-    status = (DeploymentStatus.FAILED if final else DeploymentStatus.PENDING).value
     failed = DeploymentStatus.FAILED.value
-    rows = [(p.node_id, p.domain_id, 0, None, p.number, status, 1, error[:2000], now) for p in pairs]
     _upsert(
         NodeDomainState,
-        _STATE_COLUMNS,
-        rows,
+        {
+            "node_id": Each("bigint", [p.node_id for p in pairs]),
+            "domain_id": Each("bigint", [p.domain_id for p in pairs]),
+            "applied_number": 0,
+            "applied_at": None,
+            "number": Each("integer", [p.number for p in pairs]),
+            "status": (DeploymentStatus.FAILED if final else DeploymentStatus.PENDING).value,
+            "attempts": 1,
+            "last_error": error[:2000],
+            "updated_at": now,
+        },
         "ON CONFLICT (domain_id, node_id) DO UPDATE SET number = excluded.number,"
         f" status = CASE WHEN {t}.number = excluded.number AND {t}.status = '{failed}' THEN {t}.status"
         " ELSE excluded.status END,"

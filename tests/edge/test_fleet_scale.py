@@ -114,9 +114,7 @@ def test_a_change_is_delivered_by_a_bounded_number_of_tasks_over_shares_of_the_n
     shares = [
         {
             pair.node_id
-            for pair, *_ in lagging_pairs(
-                domain_ids=[cdn_domain.pk], node_ids=None, cutoff=None, shard=(i, 4)
-            )
+            for pair in lagging_pairs(domain_ids=[cdn_domain.pk], node_ids=None, cutoff=None, shard=(i, 4))[0]
         }
         for i in range(4)
     ]
