@@ -62,7 +62,7 @@ class Command(BaseCommand):
             "--batch-domains", type=int, default=100, help="domains of the batch case (0: none)"
         )
         parser.add_argument("--batch-nodes", type=int, default=1000)
-        parser.add_argument("--batch-changes", type=int, default=10)
+        parser.add_argument("--batch-changes", type=int, default=6)
         parser.add_argument(
             "--nginx-edges",
             action=argparse.BooleanOptionalAction,
