@@ -72,10 +72,6 @@ def latest_documents(domain_ids: list[int]) -> dict[int, dict[str, Any]]:
     )
 
 
-def enabled_node_ids() -> list[int]:
-    return list(EdgeNode.objects.filter(enabled=True).values_list("pk", flat=True))
-
-
 def enabled_node_count() -> int:
     return EdgeNode.objects.filter(enabled=True).count()
 

@@ -1,7 +1,7 @@
 """`manage.py bench_fanout`: propagation time from commit to "all nodes applied", against its floor.
 
 Runs on a dedicated database (its name must contain "bench"): creates N edge nodes served by simulated agents
-(one process, many ports), starts a real Celery worker on the configured broker, makes Origin SNI changes
+(one process, many ports), starts real Celery workers on the configured broker, makes Origin SNI changes
 through the service the page uses, and times commit → every node applied. Right after each change it
 measures the floor (the same payload sent concurrently to the same endpoints by a bare HTTP client), so both
 see the same load on a shared machine. Then 100 domains changed at once in one batch (the service of
@@ -302,7 +302,7 @@ class Command(BaseCommand):
             "# Edge fan-out benchmark",
             "",
             f"`make bench-fanout`: {changes} Origin SNI changes per size (after one warm-up change), through",
-            f"the page's service, a real Celery worker on `{settings.CELERY_BROKER_URL.split(':')[0]}` and "
+            f"the page's service, real Celery workers on `{settings.CELERY_BROKER_URL.split(':')[0]}` and "
             f"{connection.vendor}; the clock starts when the",
             "service's transaction commits and stops when the console records every node as having applied",
             f"the revision (checked every {POLL * 1000:.0f} ms). Simulated agents: one process, many ports,",
