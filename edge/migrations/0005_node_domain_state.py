@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
     atomic = False
 
     dependencies = [
-        ('domains', '0009_verified_roots'),
+        ('domains', '0001_initial'),
         ('edge', '0004_signing_keys_sealed'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
