@@ -127,7 +127,7 @@ def deliver(
     if outcome.applied or any(is_final for _, is_final in failures) or domain_ids is None:
         domain_status_refresh(domain_ids=sorted({d.domain_id for d in pairs}))
 
-    # The nodes' last contact last: what a user waits for (deployments, domain statuses) is written first.
+    # The nodes' last contact last: what a user waits for (node states, domain statuses) is written first.
     if contacted:
         EdgeNode.objects.filter(pk__in=contacted).update(last_contact_at=now, last_error="")
     for error, node_ids in node_errors.items():

@@ -145,5 +145,5 @@ def enqueue_node_delivery(*, node_id: int) -> None:
     """Send a node everything it is owed, now; if the broker is down, the reconciler delivers it later."""
     try:
         deliver_nodes.delay(node_ids=[node_id])
-    except Exception:  # the broker is down: the deployments are saved and pending; reconcile picks them up
+    except Exception:  # the broker is down: the node is owed its domains; reconcile delivers them
         logger.warning("Could not enqueue delivery to node %s; the reconciler will deliver it", node_id)
