@@ -12,7 +12,7 @@ from rest_framework import serializers
 
 from api.serializers import port_field
 from domains.models import OriginFetchSettings, ProtocolPolicy
-from origin_fetch.validators import origin_sni_warnings
+from origin_fetch.validators import HOST_TYPES, origin_host_type_of, origin_sni_warnings
 
 
 class OriginSniInputSerializer(serializers.Serializer):
@@ -52,6 +52,17 @@ class ProtocolSerializer(ProtocolInputSerializer):
 
 
 class OriginHostInputSerializer(serializers.Serializer):
+    origin_host_type = serializers.ChoiceField(
+        choices=HOST_TYPES,
+        required=False,
+        help_text=(
+            "As the vendor's console offers it: `domain` sends the accelerated domain (the default; "
+            "`origin_host` must then be empty), `origin` the domain of one of the origins (a domain-name "
+            "origin or an OSS bucket; `origin_host` names which, and may be empty when there is only one), "
+            "`custom` the name in `origin_host`. Without it, `origin_host` alone decides (empty: the "
+            "accelerated domain)."
+        ),
+    )
     origin_host = serializers.CharField(
         allow_blank=True, help_text="The Host header sent to origins; empty for the accelerated domain."
     )
@@ -118,6 +129,7 @@ def protocol_values(settings: OriginFetchSettings) -> dict[str, Any]:
 
 def origin_host_values(settings: OriginFetchSettings) -> dict[str, Any]:
     return {
+        "origin_host_type": origin_host_type_of(settings.origin_host, settings.domain.origins.all()),
         "origin_host": settings.origin_host,
         "effective_origin_host": settings.effective_origin_host,
     }

@@ -7,6 +7,8 @@ revision, in one transaction; delivery to the edge nodes is enqueued after commi
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -21,6 +23,8 @@ from domains.models import (
     DomainStatus,
     Origin,
     OriginFetchSettings,
+    OriginPriority,
+    OriginType,
     Product,
     ProtocolPolicy,
 )
@@ -106,7 +110,9 @@ def domain_create(
             )
             https = any(o["port"] == 443 for o in cleaned_origins)
             OriginFetchSettings.objects.create(
-                domain=domain, forward_scheme=ProtocolPolicy.HTTPS if https else ProtocolPolicy.HTTP
+                domain=domain,
+                forward_scheme=ProtocolPolicy.HTTPS if https else ProtocolPolicy.HTTP,
+                origin_host=_default_origin_host(cleaned_origins),
             )
             for values in cleaned_origins:
                 Origin.objects.create(domain=domain, **values)
@@ -129,6 +135,16 @@ def domain_create(
     except IntegrityError:  # the same name added concurrently by someone else
         raise ValidationError({"name": _taken(normalized)}) from None
     return domain
+
+
+def _default_origin_host(origins: list[dict[str, Any]]) -> str:
+    """The vendor's default origin host: the accelerated domain (stored empty), except that a domain added
+    with an OSS origin sends the bucket's domain (the first primary one), as the vendor's console sets it."""
+    buckets = sorted(
+        (o for o in origins if o["type"] == OriginType.OSS),
+        key=lambda o: o.get("priority", OriginPriority.PRIMARY),
+    )
+    return str(buckets[0]["address"]) if buckets else ""
 
 
 def _taken(name: str) -> ValidationError:

@@ -3,6 +3,7 @@ from django.urls import path
 from domains import (
     basic_info_views,
     converters,  # noqa: F401 - registers <product:…>
+    list_views,
     tag_views,
     views,
 )
@@ -11,6 +12,9 @@ app_name = "domains"
 urlpatterns = [
     path("<product:product>/domains/", views.domain_list, name="list"),
     path("<product:product>/domains/add/", views.domain_add, name="add"),
+    # Before the domain's own paths: no domain name is a single label.
+    path("<product:product>/domains/batch/<str:action>/", list_views.domain_batch_dialog, name="batch"),
+    path("<product:product>/domains/cname-hints/", list_views.domain_cname_hints, name="cname_hints"),
     path("<product:product>/domains/<str:name>/", views.domain_basic, name="basic"),
     path("<product:product>/domains/<str:name>/status/", views.domain_status, name="status"),
     path(

@@ -10,15 +10,17 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods
 
-from accounts.access import account_for_user_rw
+from accounts.access import account_for_user_rw, can_write
 from accounts.audit import ChangeContext
 from accounts.models import Account
 from accounts.operation_log import LOG_PAGE_SIZE, operation_rows
 from accounts.selectors import operations_for_user
 from domains.forms import DomainAddForm, DomainFilterForm, OriginForm, origin_rows, origin_rows_redrawn
-from domains.models import DomainStatus, Product
+from domains.list_rows import RowMaker
+from domains.models import Product
 from domains.ownership import file_urls, root_of, txt_record_name, verification_token
 from domains.root_services import domain_root_verify
 from domains.selectors import DomainPaginator, domain_list_for_user, get_domain_for_user, tags_of
@@ -52,16 +54,21 @@ def domain_list(request: HttpRequest, product: str) -> HttpResponse:
     count_limit = SEARCH_COUNT_LIMIT if values["q"] else None
     page = DomainPaginator(domains, values["size"], count_limit=count_limit).get_page(request.GET.get("page"))
     params = {key: value for key, value in values.items() if value != DomainFilterForm.DEFAULTS[key]}
-    # Each status label is translated once per request, not once per row.
-    labels = {value: str(label) for value, label in DomainStatus.choices}
+    make_row = RowMaker(
+        product=product,
+        list_url=reverse("domains:list", kwargs={"product": product}),
+        can_write=can_write(request.user),
+    )
     context = {
         "product": product,
         "page": page,
-        "rows": [(domain, labels[domain.status]) for domain in page],
+        "rows": [make_row(domain) for domain in page],
         "filters": filters,
         "values": values,
         "filtered": bool(values["q"] or values["status"]),
         "query_string": urlencode(params),
+        # What the table reloads after an action changed its rows: the same filters and page.
+        "refresh_url": "?" + urlencode(params | {"page": page.number}),
     }
     template = (
         "domains/list.html#domain-table" if request.htmx and request.htmx.target == "domain-table" else None

@@ -18,6 +18,7 @@ class OriginFetchConfig(AppConfig):
                 "origin_protocol.update": _("Modify origin protocol policy"),
                 "origin_host.update": _("Modify origin host"),
                 "origin_verification.update": _("Modify origin certificate verification"),
+                "origin_fetch.copy": _("Copy configuration"),
                 "origin_verification.common_names_retired": _(
                     "Extra acceptable common names removed (never used by edge nodes)"
                 ),

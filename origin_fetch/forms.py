@@ -6,9 +6,23 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from domains.models import FOLLOW_HOST, FOLLOW_ORIGIN, Origin, OriginFetchSettings, ProtocolPolicy
+from domains.models import (
+    FOLLOW_HOST,
+    FOLLOW_ORIGIN,
+    Origin,
+    OriginFetchSettings,
+    OriginType,
+    ProtocolPolicy,
+)
 from origin_fetch.services import enabled_origin_ports
-from origin_fetch.validators import validate_origin_sni
+from origin_fetch.validators import (
+    HOST_CUSTOM,
+    HOST_DOMAIN,
+    HOST_ORIGIN,
+    origin_host_names,
+    origin_host_type_of,
+    validate_origin_sni,
+)
 
 
 class OriginSniForm(forms.Form):
@@ -92,15 +106,64 @@ class OriginProtocolForm(VersionedForm):
 
 
 class OriginHostForm(VersionedForm):
+    """The Host header sent to origins, by type as the vendor offers it: the accelerated domain (the
+    default), an origin's domain (a domain-name origin, or an OSS bucket's domain), or a custom name."""
+
+    host_type = forms.ChoiceField(
+        label=_("Domain type"),
+        choices=[
+            (HOST_DOMAIN, _("Accelerated domain")),
+            (HOST_ORIGIN, _("Origin domain")),
+            (HOST_CUSTOM, _("Custom domain")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    origin = forms.ChoiceField(label=_("Origin"), required=False, widget=forms.RadioSelect)
     host = forms.CharField(
-        label=_("Origin host"),
+        label=_("Custom origin host"),
         required=False,
         max_length=300,
-        help_text=_("The Host header sent to origins. Leave empty to send the accelerated domain name."),
+        help_text=_("The Host header sent to origins, with Custom domain."),
     )
 
+    def __init__(self, *args: Any, settings: OriginFetchSettings, **kwargs: Any) -> None:
+        self.origin_names = origin_host_names(settings.domain.origins.all())
+        super().__init__(*args, settings=settings, **kwargs)
+        oss = {o.address for o in settings.domain.origins.all() if o.type == OriginType.OSS}
+        self.fields["origin"].choices = [  # type: ignore[attr-defined]
+            (name, _("%(name)s (OSS bucket domain)") % {"name": name} if name in oss else name)
+            for name in self.origin_names
+        ]
+        if not self.origin_names:  # every origin is an IP address: nothing to choose (the type is refused)
+            del self.fields["origin"]
+
     def initial_from(self, settings: OriginFetchSettings) -> dict[str, Any]:
-        return {"host": settings.origin_host}
+        host_type = origin_host_type_of(settings.origin_host, settings.domain.origins.all())
+        return {
+            "host_type": host_type,
+            "origin": settings.origin_host if host_type == HOST_ORIGIN else next(iter(self.origin_names), ""),
+            "host": settings.origin_host if host_type == HOST_CUSTOM else "",
+        }
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        typed = (cleaned.get("host") or "").strip()
+        if cleaned.get("host_type") == HOST_ORIGIN and typed:  # a custom name is never silently dropped
+            self.add_error(
+                "host",
+                ValidationError(
+                    _("Origin domain sends the origin's domain: clear %(host)s, or choose Custom domain."),
+                    code="host_ignored",
+                    params={"host": typed},
+                ),
+            )
+        return cleaned
+
+    def chosen_host(self) -> str:
+        """The name the chosen type goes with: the origin picked, or the name typed (which the service
+        refuses with the accelerated domain, rather than ignore it)."""
+        data = self.cleaned_data
+        return data.get("origin", "") if data["host_type"] == HOST_ORIGIN else data.get("host", "")
 
 
 class OriginVerificationForm(VersionedForm):

@@ -22,6 +22,7 @@ from edge.publish import latest_document
 from origin_fetch.validators import (
     validate_no_common_names,
     validate_origin_host,
+    validate_origin_host_choice,
     validate_origin_sni,
     validate_protocol,
     validate_protocol_change,
@@ -333,10 +334,18 @@ def origin_protocol_update_many(
 
 
 def origin_host_update(
-    *, domain: Domain, host: str, context: ChangeContext, expected_version: int | None = None
+    *,
+    domain: Domain,
+    host: str,
+    context: ChangeContext,
+    host_type: str | None = None,
+    expected_version: int | None = None,
 ) -> SettingsChange:
-    """Set the Host header sent to origins; empty means the accelerated domain itself."""
-    return _one(origin_host_update_many, domain, expected_version, host=host, context=context)
+    """Set the Host header sent to origins; empty means the accelerated domain itself. With `host_type`
+    (`validators.HOST_TYPES`), the host is the accelerated domain, one of its origins' domain, or `host`."""
+    return _one(
+        origin_host_update_many, domain, expected_version, host=host, host_type=host_type, context=context
+    )
 
 
 def origin_host_update_many(
@@ -344,6 +353,7 @@ def origin_host_update_many(
     domains: Sequence[Domain],
     host: str,
     context: ChangeContext,
+    host_type: str | None = None,
     expected_versions: dict[int, int] | None = None,
 ) -> list[SettingsChange]:
     """`origin_host_update` of several domains at once."""
@@ -352,7 +362,12 @@ def origin_host_update_many(
     )
 
     def clean(domain: Domain, settings: OriginFetchSettings) -> dict[str, Any]:
-        value = validate_origin_host(host, domain_name=domain.name, followed=domain.pk in followed)
+        value = host
+        if host_type is not None:
+            value = validate_origin_host_choice(
+                host_type=host_type, host=host, domain_name=domain.name, origins=domain.origins.all()
+            )
+        value = validate_origin_host(value, domain_name=domain.name, followed=domain.pk in followed)
         return {"origin_host": value}
 
     return _settings_update_many(

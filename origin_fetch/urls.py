@@ -1,10 +1,15 @@
 from django.urls import path
 
 from domains import converters  # noqa: F401 - registers <product:…>
-from origin_fetch import views
+from origin_fetch import copy_views, views
 
 app_name = "origin_fetch"
 urlpatterns = [
+    path(
+        "<product:product>/domains/<str:name>/copy-configuration/",
+        copy_views.copy_config_dialog,
+        name="copy_config",
+    ),
     path("<product:product>/domains/<str:name>/origin-fetch/", views.origin_fetch_tab, name="tab"),
     path(
         "<product:product>/domains/<str:name>/origin-fetch/origin-sni/",

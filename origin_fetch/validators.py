@@ -174,6 +174,86 @@ def validate_origin_host(raw: str, *, domain_name: str = "", followed: bool = Fa
         raise ValidationError({"origin_host": exc}) from None
 
 
+# The origin host's types, as the vendor's console offers them: the accelerated domain (the default), the
+# domain of an origin (a domain-name origin, or an OSS bucket's domain), or a custom name.
+HOST_DOMAIN, HOST_ORIGIN, HOST_CUSTOM = "domain", "origin", "custom"
+HOST_TYPES = (HOST_DOMAIN, HOST_ORIGIN, HOST_CUSTOM)
+
+
+def origin_host_names(origins: Iterable[Any]) -> list[str]:
+    """The origins whose domain can be the origin host: domain-name and OSS origins, primary ones first."""
+    named = [o for o in origins if o.type in (OriginType.DOMAIN, OriginType.OSS)]
+    return [o.address for o in sorted(named, key=lambda o: (o.priority, o.pk or 0))]
+
+
+def origin_host_type_of(origin_host: str, origins: Iterable[Any]) -> str:
+    """Which type a stored origin host reads as: empty is the accelerated domain; an origin's address is
+    that origin's domain; any other name is custom."""
+    if not origin_host:
+        return HOST_DOMAIN
+    return HOST_ORIGIN if origin_host in origin_host_names(origins) else HOST_CUSTOM
+
+
+def _host_type_error(message: Any, code: str, **params: Any) -> ValidationError:
+    return ValidationError({"origin_host_type": ValidationError(message, code=code, params=params)})
+
+
+def validate_origin_host_choice(
+    *, host_type: str, host: str, domain_name: str, origins: Iterable[Any]
+) -> str:
+    """The origin host that a type and a name give (then checked by `validate_origin_host`).
+
+    `domain`: the accelerated domain (stored empty); a name given with it is refused rather than ignored.
+    `origin`: one of the domain's domain-name or OSS origins (`host` picks which; the only one if empty);
+    refused when every origin is an IP address, as the vendor's console greys the choice out.
+    `custom`: `host`, which is required.
+    """
+    raw = (host or "").strip().lower().rstrip(".")
+    if host_type == HOST_DOMAIN:
+        if raw and raw != domain_name:
+            raise ValidationError(
+                {
+                    "origin_host": ValidationError(
+                        _(
+                            "The accelerated domain is sent as the origin host: clear %(host)s, or choose "
+                            "Custom domain to send it."
+                        ),
+                        code="host_ignored",
+                        params={"host": raw},
+                    )
+                }
+            )
+        return ""
+    if host_type == HOST_ORIGIN:
+        names = origin_host_names(origins)
+        if not names:
+            raise _host_type_error(
+                _(
+                    "Origin domain needs an origin that is a domain name or an OSS bucket: every origin of "
+                    "this domain is an IP address."
+                ),
+                "no_origin_domain",
+            )
+        if not raw and len(names) == 1:
+            return names[0]
+        if raw not in names:
+            raise _host_type_error(
+                _("Choose the origin whose domain is sent: %(names)s."),
+                "origin_choice",
+                names=", ".join(names),
+            )
+        return raw
+    if host_type == HOST_CUSTOM:
+        if not raw:
+            raise ValidationError(
+                {"origin_host": ValidationError(_("Enter the custom origin host."), code="required")}
+            )
+        return raw
+    raise _host_type_error(
+        _("Choose the origin host type: %(types)s."), "invalid", types=", ".join(HOST_TYPES)
+    )
+
+
 COMMON_NAMES_UNSUPPORTED = _(
     "Extra acceptable common names are not supported: edge nodes verify the origin's certificate against the "
     "SNI they send, and accept no other name. Leave the list empty, and set Origin SNI (or the SNI of each "

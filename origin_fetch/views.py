@@ -29,7 +29,8 @@ from origin_fetch.forms import (
     OriginVerificationForm,
     VersionedForm,
 )
-from origin_fetch.history import RollbackError, document_diff, domain_rollback
+from origin_fetch.history import RollbackError, domain_rollback
+from origin_fetch.history_text import history_groups, summary_text
 from origin_fetch.origin_sni_host import origin_sni_host_update
 from origin_fetch.services import (
     origin_host_update,
@@ -37,7 +38,7 @@ from origin_fetch.services import (
     origin_sni_update,
     origin_verification_update,
 )
-from origin_fetch.validators import origin_sni_notes, origin_sni_warnings
+from origin_fetch.validators import origin_host_type_of, origin_sni_notes, origin_sni_warnings
 
 
 def _origin_rows(domain: Domain, settings: OriginFetchSettings) -> list[dict[str, object]]:
@@ -62,6 +63,7 @@ def _section_context(request: HttpRequest, domain: Domain) -> dict[str, object]:
         "domain": domain,
         "settings": settings,
         "origin_rows": _origin_rows(domain, settings),
+        "origin_host_type": origin_host_type_of(settings.origin_host, domain.origins.all()),
         "warnings": origin_sni_warnings(
             enabled=settings.sni_enabled, name=settings.sni_name, origin_host=settings.effective_origin_host
         ),
@@ -138,7 +140,7 @@ SECTIONS = {
     "protocol": Section(
         _("Origin protocol policy"),
         OriginProtocolForm,
-        lambda data, **kw: origin_protocol_update(
+        lambda data, form, **kw: origin_protocol_update(
             enabled=data["enabled"],
             policy=data["policy"],
             http_port=data["http_port"],
@@ -150,13 +152,15 @@ SECTIONS = {
     "origin-host": Section(
         _("Origin host"),
         OriginHostForm,
-        lambda data, **kw: origin_host_update(host=data["host"], **kw),
-        {"origin_host": "host"},
+        lambda data, form, **kw: origin_host_update(
+            host_type=data["host_type"], host=form.chosen_host(), **kw
+        ),
+        {"origin_host": "host", "origin_host_type": "host_type"},
     ),
     "verification": Section(
         _("Origin certificate verification"),
         OriginVerificationForm,
-        lambda data, **kw: origin_verification_update(enabled=data["enabled"], **kw),
+        lambda data, form, **kw: origin_verification_update(enabled=data["enabled"], **kw),
         {},
     ),
 }
@@ -187,6 +191,7 @@ def origin_fetch_dialog(request: HttpRequest, product: str, name: str, section: 
         try:
             spec.save(
                 form.cleaned_data,
+                form=form,
                 domain=domain,
                 context=ChangeContext.from_request(request),
                 expected_version=form.cleaned_data["version"],
@@ -245,7 +250,14 @@ def domain_history(request: HttpRequest, product: str, name: str) -> HttpRespons
     shown = list(page.object_list)
     numbers = [r.number - 1 for r in shown]
     previous = {r.number: r.document for r in domain.revisions.filter(number__in=numbers)}
-    rows = [{"revision": r, "diff": document_diff(previous.get(r.number - 1), r.document)} for r in shown]
+    rows = [
+        {
+            "revision": r,
+            "summary": summary_text(r.summary),
+            "groups": history_groups(previous.get(r.number - 1), r.document),
+        }
+        for r in shown
+    ]
     context = {"domain": domain, "rows": rows, "page": page, "active_tab": "history"}
     return render(request, "origin_fetch/history.html", context)
 

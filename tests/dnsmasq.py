@@ -1,6 +1,6 @@
 """A DNS server the tests control: Debian's dnsmasq on a free port, answering A records from a hosts file and
-TXT records given at start (changing those restarts it on the same port), NXDOMAIN for other names under its
-local zones."""
+TXT and CNAME records given at start (changing those restarts it on the same port), NXDOMAIN for other names
+under its local zones."""
 
 from __future__ import annotations
 
@@ -49,6 +49,7 @@ class DnsServer:
         self.pid_file = self.folder / "dnsmasq.pid"
         self.port = _free_udp_and_tcp_port()
         self.txt: dict[str, list[str]] = {}
+        self.cnames: dict[str, str] = {}
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -69,6 +70,7 @@ class DnsServer:
             f"--pid-file={self.pid_file}",
             *(f"--local=/{zone}/" for zone in self.zones),
             *(f"--txt-record={name},{value}" for name, values in self.txt.items() for value in values),
+            *(f"--cname={name},{target}" for name, target in self.cnames.items()),
         ]
         process = self.process = subprocess.Popen(command, stderr=subprocess.PIPE)
 
@@ -91,6 +93,14 @@ class DnsServer:
     def set_txt(self, records: dict[str, list[str]]) -> None:
         """Answer these TXT records from now on (dnsmasq reads them at start: a restart)."""
         self.txt = records
+        self.stop()
+        self.start()
+
+    def set_cnames(self, records: dict[str, str]) -> None:
+        """Answer these CNAME records (name: target) from now on: a restart. dnsmasq answers a CNAME only
+        for a target it knows, so each target is given an address (192.0.2.1) in the hosts file."""
+        self.cnames = records
+        self.hosts_file.write_text("".join(f"192.0.2.1 {target}\n" for target in records.values()))
         self.stop()
         self.start()
 

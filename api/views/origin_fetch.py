@@ -175,7 +175,9 @@ class OriginHostView(SettingsSectionView):
     values = staticmethod(origin_host_values)
 
     def save(self, domain: Domain, data: dict[str, Any], **kwargs: Any) -> SettingsChange:
-        return origin_host_update(domain=domain, host=data["origin_host"], **kwargs)
+        # The type counts only when the request gives it (a PATCH of the host alone keeps the old rule).
+        host_type = data.get("origin_host_type") if "origin_host_type" in self.request.data else None
+        return origin_host_update(domain=domain, host=data["origin_host"], host_type=host_type, **kwargs)
 
 
 @section_schema(

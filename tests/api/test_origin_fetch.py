@@ -55,7 +55,11 @@ def test_reading_the_settings_gives_their_version_as_etag(owner, cdn_domain) -> 
     }
     assert response.json()["verification"] == {"enabled": False, "common_names": []}
     assert response.json()["origin_sni"] == {"enabled": False, "name": "", "warnings": []}
-    assert response.json()["origin_host"] == {"origin_host": "", "effective_origin_host": "www.alpha.example"}
+    assert response.json()["origin_host"] == {
+        "origin_host_type": "domain",
+        "origin_host": "",
+        "effective_origin_host": "www.alpha.example",
+    }
 
 
 @pytest.mark.parametrize(("section", "body"), SECTIONS)

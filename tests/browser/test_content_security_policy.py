@@ -67,7 +67,8 @@ def visit(page: Page, url: str) -> None:
 def open_every_dialog(page: Page, violations: Violations, where: str, opened: list[str]) -> list[str]:
     """Open each dialog the page offers (its buttons and links that load one), one after the other."""
     found: list[str] = []
-    openers = page.locator("[hx-get][hx-target='#dialog-root']:visible")
+    # (Batch buttons are disabled until a row is checked.)
+    openers = page.locator("[hx-get][hx-target='#dialog-root']:visible:not([disabled])")
     for index in range(openers.count()):
         opener = openers.nth(index)
         label = opener.get_attribute("hx-get")

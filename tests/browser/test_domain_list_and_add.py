@@ -52,7 +52,7 @@ def open_domain_names(page: Page, product: str = "cdn") -> None:
 
 def expect_names(page: Page, names: list[str]) -> None:
     """The table shows exactly these names, in this order (waiting for htmx to swap it in)."""
-    expect(page.locator("#domain-table tbody tr td:first-child")).to_have_text(names)
+    expect(page.locator("#domain-table tbody tr td.domain-name")).to_have_text(names)
 
 
 def test_search_filters_sort_and_page_size(page: Page, live_server, people, shots):

@@ -261,6 +261,7 @@ def nginx_edges(transactional_db, tmp_path, celery_worker):
         account = factories.make_account("shop")
         user = factories.make_user("shopkeeper", account=account)
         context = ChangeContext(user=user)
+        factories.hold_root(account, "shop.example.com")
         domain = domain_create(
             account=account,
             name="shop.example.com",

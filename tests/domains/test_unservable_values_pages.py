@@ -68,7 +68,7 @@ def test_the_back_to_origin_dialogs_refuse_the_name(client, alice, domain, name,
         ),
         (
             reverse("origin_fetch:dialog", kwargs=kwargs | {"section": "origin-host"}),
-            {"host": name, "version": 1},
+            {"host_type": "custom", "host": name, "version": 1},
         ),
         (
             reverse("origin_fetch:origin_sni_host_dialog", kwargs=kwargs | {"origin_id": origin.pk}),

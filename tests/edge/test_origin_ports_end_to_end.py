@@ -118,6 +118,7 @@ def test_with_the_policy_on_its_port_wins_and_off_each_origin_fetches_on_its_own
 ) -> None:
     user = factories.make_user("pia", account=factories.make_account("ports"), role=Role.OWNER)
     context = ChangeContext(user=user)
+    factories.hold_root(user.membership.account, "ports.example.test")
     domain = domain_create(
         account=user.membership.account,
         name="ports.example.test",

@@ -92,6 +92,7 @@ def edge(nginx_bin: str, dns: Dns, tmp_path: Path, celery_worker) -> Iterator[Ng
 def add_domain(user, name: str, origin: OriginInput) -> Domain:  # type: ignore[no-untyped-def]
     """A domain of the user's account, fetching each origin on its own port (the protocol policy off)."""
     context = ChangeContext(user=user)
+    factories.hold_root(user.membership.account, name)
     domain = domain_create(
         account=user.membership.account,
         name=name,

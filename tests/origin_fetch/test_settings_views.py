@@ -35,7 +35,11 @@ def settings_of(domain):
             {"enabled": "on", "policy": "follow", "http_port": "8080", "https_port": "443"},
             lambda s: s.forward_scheme_enabled and s.forward_scheme == "follow" and s.http_port == 8080,
         ),
-        ("origin-host", {"host": "Origin.Example.NET"}, lambda s: s.origin_host == "origin.example.net"),
+        (
+            "origin-host",
+            {"host_type": "custom", "host": "Origin.Example.NET"},
+            lambda s: s.origin_host == "origin.example.net",
+        ),
         (
             "verification",
             {"enabled": "on"},
@@ -111,7 +115,8 @@ def test_turning_the_policy_off_with_sni_on_and_no_origin_on_443_stays_in_the_di
 def test_a_bad_origin_host_names_the_problem(client, alice, cdn_domain):
     client.force_login(alice)
     response = client.post(
-        dialog_url(cdn_domain, "origin-host"), {"host": "origin.example.net:8080", "version": 1}
+        dialog_url(cdn_domain, "origin-host"),
+        {"host_type": "custom", "host": "origin.example.net:8080", "version": 1},
     )
     assert 'id="id_host_error"' in response.content.decode() and "port" in response.content.decode()
 
