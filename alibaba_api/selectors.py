@@ -20,7 +20,7 @@ from alibaba_api.function_base import Configured, DomainState
 from alibaba_api.models import AccessKey
 from domains.models import ConfiguredFunction, Domain, Origin, OriginFetchSettings
 from domains.selectors import settings_of
-from edge.models import ConfigRevision, Deployment, DeploymentStatus, EdgeNode
+from edge.models import ConfigRevision, DeploymentStatus, EdgeNode, NodeDomainState
 
 CONFIG_SUCCESS = "success"
 CONFIG_CONFIGURING = "configuring"
@@ -73,18 +73,25 @@ def _domain_configs_sql(vendor: str) -> str:
     def dc(name: str) -> str:
         return _column(Domain, "d", name)
 
-    status = _column(Deployment, "dp", "status")
-    # One subquery counts the latest revision's deployments on enabled nodes and packs the three counts
-    # into one integer (total + applied << 20 + failed << 40): one index path, one plan node.
+    def st(name: str) -> str:
+        return _column(NodeDomainState, "s", name)
+
+    # How the latest revision stands on the enabled nodes, the three counts packed into one integer (total +
+    # applied << 20 + failed << 40): nothing to count once the revision is no longer outstanding (applied
+    # everywhere), else one pass over the domain's (domain, node) states on their unique index.
+    latest = dc("config_revision")
     counts = (
-        f"(SELECT COUNT(*) + SUM(CASE WHEN {status} = '{DeploymentStatus.APPLIED.value}' THEN {1 << 20}"  # noqa: S608
-        f" WHEN {status} = '{DeploymentStatus.FAILED.value}' THEN {1 << 40} ELSE 0 END)"
+        f"(SELECT CASE WHEN NOT {_column(ConfigRevision, 'r', 'outstanding')} THEN 0 ELSE"  # noqa: S608
+        f" (SELECT COUNT(*) FROM {_table(EdgeNode)} n0 WHERE {_column(EdgeNode, 'n0', 'enabled')})"
+        f" + COALESCE((SELECT SUM(CASE WHEN {st('applied_number')} >= {latest} THEN {1 << 20}"
+        f" WHEN {st('number')} = {latest} AND {st('status')} = '{DeploymentStatus.FAILED.value}'"
+        f" THEN {1 << 40}"
+        f" ELSE 0 END) FROM {_table(NodeDomainState)} s"
+        f" JOIN {_table(EdgeNode)} n ON n.id = {st('node')}"
+        f" WHERE {st('domain')} = d.id AND {_column(EdgeNode, 'n', 'enabled')}), 0) END"
         f" FROM {_table(ConfigRevision)} r"
-        f" JOIN {_table(Deployment)} dp ON {_column(Deployment, 'dp', 'revision')} = r.id"
-        f" JOIN {_table(EdgeNode)} n ON n.id = {_column(Deployment, 'dp', 'node')}"
         f" WHERE {_column(ConfigRevision, 'r', 'domain')} = d.id"
-        f" AND {_column(ConfigRevision, 'r', 'number')} = {dc('config_revision')}"
-        f" AND {_column(EdgeNode, 'n', 'enabled')})"
+        f" AND {_column(ConfigRevision, 'r', 'number')} = {latest})"
     )
 
     # The configured functions, `id:function:origin id` joined by commas: one more subquery on an index.

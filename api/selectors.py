@@ -9,7 +9,8 @@ from django.http import Http404
 from accounts.selectors import operations_for_user  # noqa: F401 - shared with the console's pages
 from domains.models import Domain, Origin
 from domains.selectors import domains_for_user, domains_matching
-from edge.models import ConfigRevision, Deployment
+from edge.models import ConfigRevision
+from edge.selectors import NodeProgress, revision_deliveries
 
 # Integer path parameters beyond what the database stores can name nothing.
 MAX_ID = 2**31 - 1
@@ -88,5 +89,5 @@ def previous_documents(domain: Domain, revisions: list[ConfigRevision]) -> dict[
     return dict(domain.revisions.filter(number__in=numbers).values_list("number", "document"))
 
 
-def deployments_of(revision: ConfigRevision) -> QuerySet[Deployment]:
-    return revision.deployments.filter(node__enabled=True).select_related("node").order_by("node__name")
+def deployments_of(revision: ConfigRevision) -> list[NodeProgress]:
+    return revision_deliveries(revision)

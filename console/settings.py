@@ -333,8 +333,14 @@ EDGE_PUSH_TIMEOUT = env_float("EDGE_PUSH_TIMEOUT", 5.0)
 EDGE_PUSH_CONCURRENCY = env_int("EDGE_PUSH_CONCURRENCY", 200)
 EDGE_PUSH_MAX_RETRIES = env_int("EDGE_PUSH_MAX_RETRIES", 5)
 EDGE_RECONCILE_INTERVAL = env_float("EDGE_RECONCILE_INTERVAL", 10.0)
+# A change's delivery is split into one task per this many enabled nodes, at most EDGE_DELIVERY_MAX_TASKS.
+EDGE_DELIVERY_NODES_PER_TASK = env_int("EDGE_DELIVERY_NODES_PER_TASK", 250)
+EDGE_DELIVERY_MAX_TASKS = env_int("EDGE_DELIVERY_MAX_TASKS", 8)
+# When each node applied each revision is kept this many days (revision history), then pruned hourly.
+EDGE_APPLIED_HISTORY_DAYS = env_int("EDGE_APPLIED_HISTORY_DAYS", 30)
 CELERY_BEAT_SCHEDULE = {
     "edge-reconcile": {"task": "edge.reconcile", "schedule": EDGE_RECONCILE_INTERVAL},
+    "edge-prune-history": {"task": "edge.prune_history", "schedule": 3600.0},
 }
 
 # Origins cannot point inside (loopback, link-local, private, shared, multicast, reserved ranges, the edge

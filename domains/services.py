@@ -217,5 +217,5 @@ def domain_delete(*, domain: Domain, context: ChangeContext) -> None:
             before={"name": locked.name, "status": domain.status},
             revision=revision.number if revision else None,
         )
-        if revision is None or not revision.deployments.exists():  # no edge node to tell
+        if revision is None or not revision.outstanding:  # no edge node to tell
             locked.delete()

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -13,7 +13,7 @@ from accounts.audit import ChangeContext
 from accounts.models import Source
 from common.admin import ReadOnlyAdmin
 from edge.key_admin import KeyRotationActions
-from edge.models import ConfigRevision, Deployment, EdgeNode
+from edge.models import ConfigRevision, EdgeNode, NodeDomainState
 from edge.nodes import edge_node_create, edge_node_delete, edge_node_set_enabled, edge_node_update
 
 
@@ -64,14 +64,16 @@ class EdgeNodeAdmin(KeyRotationActions, admin.ModelAdmin):
         obj.pk = node.pk  # the admin's history and messages refer to the node the service made
 
     def get_deleted_objects(self, objs, request: HttpRequest):  # type: ignore[no-untyped-def]
-        """The nodes, and their deployments counted rather than listed: a node has one or more per domain.
+        """The nodes, and their deployments counted rather than listed: a node has one per domain.
 
         The deployments go with their node, though they are read-only in the admin (which would refuse).
         """
         nodes = list(objs)
         counts = {
             EdgeNode._meta.verbose_name_plural: len(nodes),
-            Deployment._meta.verbose_name_plural: Deployment.objects.filter(node__in=nodes).count(),
+            # One per domain published, held or owed, whether or not delivery has written its row yet.
+            NodeDomainState._meta.verbose_name_plural: len(nodes)
+            * ConfigRevision.objects.filter(number=F("domain__config_revision")).count(),
         }
         return [str(node) for node in nodes], counts, set(), []
 
@@ -112,9 +114,18 @@ class ConfigRevisionAdmin(ReadOnlyAdmin):
     show_full_result_count = False
 
 
-@admin.register(Deployment)
-class DeploymentAdmin(ReadOnlyAdmin):
-    list_display = ["revision", "node", "status", "attempts", "last_error", "updated_at"]
+@admin.register(NodeDomainState)
+class NodeDomainStateAdmin(ReadOnlyAdmin):
+    list_display = [
+        "domain",
+        "node",
+        "applied_number",
+        "number",
+        "status",
+        "attempts",
+        "last_error",
+        "updated_at",
+    ]
     list_filter = ["status", "node"]
-    list_select_related = ["revision__domain", "node"]
+    list_select_related = ["domain", "node"]
     show_full_result_count = False

@@ -2,8 +2,10 @@
 
 Delivery always sends a node the latest revision of each domain it lags on, one request per node, all nodes
 concurrently (`edge.push`); so rapid edits coalesce, and a lost message or a node that was down is caught up
-by the periodic reconciler. The outcome is written per deployment, then the domains are told how delivery of
-their latest revision stands (`edge.signals.delivery_state_changed`).
+by the periodic reconciler. A change's delivery is split into a bounded number of tasks, each for a share of
+the nodes (`shard`), so more workers deliver to more nodes at once. The outcome is written per (domain, node)
+(`edge.state`), then the domains are told how delivery of their latest revision stands
+(`edge.signals.delivery_state_changed`).
 """
 
 from __future__ import annotations
@@ -15,17 +17,15 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Count, F, Q, TextField
-from django.db.models.functions import Cast
+from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from edge.models import ConfigRevision, Deployment, DeploymentStatus, EdgeNode
+from edge.models import ConfigRevision, DeploymentStatus, EdgeNode, NodeDomainState
 from edge.push import Target, push_round
 from edge.signals import DeliveryState, delivery_state_changed
+from edge.state import Lagging, lagging_pairs, record_applied, record_failure
 
 logger = logging.getLogger(__name__)
-
-LAGGING = (DeploymentStatus.PENDING, DeploymentStatus.FAILED)
 
 
 @dataclass
@@ -36,56 +36,20 @@ class DeliveryOutcome:
     transient_failures: bool = False
 
 
-@dataclass(frozen=True)
-class _Lagging:
-    """A lagging deployment: one revision owed to one node."""
-
-    pk: int
-    node_id: int
-    revision_id: int
-    number: int
-    domain_id: int
-
-
-def _lagging_deployments(
-    *, domain_ids: list[int] | None, node_ids: list[int] | None, older_than: timedelta | None
-) -> tuple[list[_Lagging], dict[int, Target], dict[int, dict[str, Any]]]:
-    """The deployments to push, their nodes, and each revision's document, in one query.
-
-    The document comes as text, which the database driver does not parse: only the first copy of each
-    revision is (with 1000 nodes lagging on one revision, 1 document is parsed instead of 1000).
-    """
-    qs = Deployment.objects.filter(
-        status__in=LAGGING,
-        node__enabled=True,
-        revision__number=F("revision__domain__config_revision"),
-    )
-    if domain_ids is not None:
-        qs = qs.filter(revision__domain_id__in=domain_ids)
-    if node_ids is not None:
-        qs = qs.filter(node_id__in=node_ids)
-    if older_than is not None:
-        qs = qs.filter(updated_at__lte=timezone.now() - older_than)
-    rows = qs.annotate(document_text=Cast("revision__document", TextField())).values_list(
-        "pk",
-        "node_id",
-        "revision_id",
-        "revision__number",
-        "revision__domain_id",
-        "node__name",
-        "node__agent_url",
-        "document_text",
-    )
-    deployments: list[_Lagging] = []
-    targets: dict[int, Target] = {}
-    documents: dict[int, dict[str, Any]] = {}
-    for pk, node_id, revision_id, number, domain_id, name, agent_url, text in rows:
-        deployments.append(_Lagging(pk, node_id, revision_id, number, domain_id))
-        if node_id not in targets:
-            targets[node_id] = Target(node_id, name, agent_url)
-        if revision_id not in documents:
-            documents[revision_id] = json.loads(text)
-    return deployments, targets, documents
+def _lagging(
+    *,
+    domain_ids: list[int] | None,
+    node_ids: list[int] | None,
+    older_than: timedelta | None,
+    shard: tuple[int, int] | None,
+) -> tuple[list[Lagging], dict[int, Target], dict[int, dict[str, Any]]]:
+    """The pairs to push, their nodes, and each revision's document (read and parsed once, whatever the
+    number of nodes lagging on it)."""
+    cutoff = timezone.now() - older_than if older_than is not None else None
+    pairs, nodes, texts = lagging_pairs(domain_ids=domain_ids, node_ids=node_ids, cutoff=cutoff, shard=shard)
+    targets = {pk: Target(pk, name, agent_url) for pk, (name, agent_url) in nodes.items()}
+    documents = {pk: json.loads(text) if isinstance(text, str) else text for pk, text in texts.items()}
+    return pairs, targets, documents
 
 
 def deliver(
@@ -94,18 +58,19 @@ def deliver(
     node_ids: list[int] | None = None,
     final: bool = False,
     older_than: timedelta | None = None,
+    shard: tuple[int, int] | None = None,
 ) -> DeliveryOutcome:
     """Push the latest revision of every lagging (domain, node) pair, one request per node, concurrently.
 
-    `domain_ids` and `node_ids` narrow it to those domains or nodes. `final` marks what still fails as
-    `failed` (retries are exhausted); otherwise it stays pending.
+    `domain_ids` and `node_ids` narrow it to those domains or nodes, `shard` (index, count) to a share of
+    the nodes. `final` marks what still fails as `failed` (retries are exhausted); otherwise it stays pending.
     """
-    deployments, targets, documents = _lagging_deployments(
-        domain_ids=domain_ids, node_ids=node_ids, older_than=older_than
+    pairs, targets, documents = _lagging(
+        domain_ids=domain_ids, node_ids=node_ids, older_than=older_than, shard=shard
     )
-    by_node: dict[int, list[_Lagging]] = defaultdict(list)
-    for deployment in deployments:
-        by_node[deployment.node_id].append(deployment)
+    by_node: dict[int, list[Lagging]] = defaultdict(list)
+    for pair in pairs:
+        by_node[pair.node_id].append(pair)
     outcome = DeliveryOutcome(nodes=len(by_node))
     if not by_node:
         return outcome
@@ -126,10 +91,10 @@ def deliver(
     results = push_round(batches)
 
     now = timezone.now()
-    applied_pks: list[int] = []
-    not_applied: list[int] = []
+    applied: list[Lagging] = []
+    not_applied: list[Lagging] = []
     contacted: list[int] = []
-    failures: dict[tuple[str, bool], list[int]] = defaultdict(list)
+    failures: dict[tuple[str, bool], list[Lagging]] = defaultdict(list)
     node_errors: dict[str, list[int]] = defaultdict(list)
     for result in results:
         items = by_node[result.node_id]
@@ -138,50 +103,36 @@ def deliver(
             for d in items:
                 error = result.errors.get(names[d.revision_id])
                 if error:
-                    failures[(error, True)].append(d.pk)  # the domain's own: retrying now changes nothing
+                    failures[(error, True)].append(d)  # the domain's own: retrying now changes nothing
                     continue
                 held = result.held.get(names[d.revision_id], 0)
-                (applied_pks if held >= d.number else not_applied).append(d.pk)
+                (applied if held >= d.number else not_applied).append(d)
         else:
             outcome.failed_nodes.append(result.node_id)
             outcome.transient_failures |= result.transient
-            failures[(result.error, final or not result.transient)].extend(d.pk for d in items)
+            failures[(result.error, final or not result.transient)].extend(items)
             node_errors[result.error].append(result.node_id)
             logger.warning("Push to edge node %s failed: %s", targets[result.node_id].name, result.error)
     if not_applied:
         failures[("The agent did not apply this revision", final)].extend(not_applied)
 
-    # The outcome, the deployments first: each statement commits on its own (one round trip each, as few
-    # as the outcome needs), so no lock is held across statements and none can deadlock with a change
-    # publishing a revision (which locks its domain, then supersedes deployments).
-    if applied_pks:
-        outcome.applied = Deployment.objects.filter(pk__in=applied_pks, status__in=LAGGING).update(
-            status=DeploymentStatus.APPLIED,
-            applied_at=now,
-            last_error="",
-            attempts=F("attempts") + 1,
-            updated_at=now,
-        )
-    for (error, is_final), pks in failures.items():
-        _record_failure(pks, error, final=is_final, now=now)
-    # A domain's status moves only when a deployment became applied or failed (a reconcile pass refreshes
-    # every domain it delivered, so it also repairs a status left behind).
+    # The outcome, the (domain, node) states first: each statement commits on its own (as few as the
+    # outcome needs, whatever the number of revisions), so no lock is held across statements and none can
+    # deadlock with a change publishing a revision (which writes no per-node row).
+    outcome.applied = record_applied(applied, now=now)
+    for (error, is_final), items in failures.items():
+        record_failure(items, error, final=is_final, now=now)
+    # A domain's status moves only when a pair became applied or failed (a reconcile pass refreshes every
+    # domain it delivered, so it also repairs a status left behind).
     if outcome.applied or any(is_final for _, is_final in failures) or domain_ids is None:
-        domain_status_refresh(domain_ids=sorted({d.domain_id for d in deployments}))
+        domain_status_refresh(domain_ids=sorted({d.domain_id for d in pairs}))
 
-    # The nodes' last contact last: what a user waits for (deployments, domain statuses) is written first.
+    # The nodes' last contact last: what a user waits for (node states, domain statuses) is written first.
     if contacted:
         EdgeNode.objects.filter(pk__in=contacted).update(last_contact_at=now, last_error="")
     for error, node_ids in node_errors.items():
         EdgeNode.objects.filter(pk__in=node_ids).update(last_error=error[:2000])
     return outcome
-
-
-def _record_failure(pks: list[int], error: str, *, final: bool, now) -> None:  # type: ignore[no-untyped-def]
-    updates = {"last_error": error[:2000], "attempts": F("attempts") + 1, "updated_at": now}
-    if final:
-        updates["status"] = DeploymentStatus.FAILED
-    Deployment.objects.filter(pk__in=pks, status__in=LAGGING).update(**updates)
 
 
 def domain_status_refresh(*, domain_ids: list[int]) -> None:
@@ -192,34 +143,42 @@ def domain_status_refresh(*, domain_ids: list[int]) -> None:
     """
     if not domain_ids:
         return
-    rows = (
-        Deployment.objects.filter(
-            revision__domain_id__in=domain_ids,
-            revision__number=F("revision__domain__config_revision"),
-            node__enabled=True,
-        )
-        .values("revision__domain_id", "revision__number")
+    latest = {
+        domain_id: (pk, number)
+        for domain_id, pk, number in ConfigRevision.objects.filter(
+            domain_id__in=domain_ids, number=F("domain__config_revision")
+        ).values_list("domain_id", "pk", "number")
+    }
+    total = EdgeNode.objects.filter(enabled=True).count()
+    latest_number = F("domain__config_revision")
+    counts = {
+        row["domain_id"]: row
+        for row in NodeDomainState.objects.filter(domain_id__in=list(latest), node__enabled=True)
+        .values("domain_id")
         .annotate(
-            total=Count("pk"),
-            applied=Count("pk", filter=Q(status=DeploymentStatus.APPLIED)),
-            failed=Count("pk", filter=Q(status=DeploymentStatus.FAILED)),
+            applied=Count("pk", filter=Q(applied_number__gte=latest_number)),
+            failed=Count(
+                "pk",
+                filter=Q(
+                    number=latest_number, status=DeploymentStatus.FAILED, applied_number__lt=latest_number
+                ),
+            ),
         )
         .order_by()
-    )
+    }
     states: dict[int, DeliveryState] = {}
-    for row in rows:
-        if row["applied"] == row["total"]:
+    settled: list[int] = []
+    for domain_id, (pk, number) in latest.items():
+        row = counts.get(domain_id, {"applied": 0, "failed": 0})
+        if row["applied"] >= total:
             state = DeliveryState.APPLIED
+            settled.append(pk)
         elif row["failed"]:
             state = DeliveryState.FAILED
         else:
             state = DeliveryState.PENDING
-        states[row["revision__domain_id"]] = DeliveryState(row["revision__number"], state)
-    unserved = set(domain_ids) - set(states)
-    if unserved:
-        for domain_id, number in ConfigRevision.objects.filter(
-            domain_id__in=unserved, number=F("domain__config_revision")
-        ).values_list("domain_id", "number"):
-            states[domain_id] = DeliveryState(number, DeliveryState.APPLIED)
+        states[domain_id] = DeliveryState(number, state)
+    if settled:  # the reconciler has nothing more to do for these revisions
+        ConfigRevision.objects.filter(pk__in=settled, outstanding=True).update(outstanding=False)
     if states:
-        delivery_state_changed.send(sender=Deployment, states=states)
+        delivery_state_changed.send(sender=NodeDomainState, states=states)

@@ -1,4 +1,9 @@
-"""Edge nodes, config revisions and their per-node deployments (SPEC.md §5)."""
+"""Edge nodes, config revisions, and how each domain stands on each node (SPEC.md §5).
+
+What a node must hold is implicit: the latest revision of every domain (`Domain.config_revision`). What it
+has acknowledged is one row per (domain, node), `NodeDomainState`, so the delivery state follows domains ×
+nodes, never revisions × nodes: publishing a revision writes no row per node.
+"""
 
 from __future__ import annotations
 
@@ -57,6 +62,10 @@ class ConfigRevision(models.Model):
     remote_addr = models.GenericIPAddressField(_("from"), null=True, blank=True)
     summary = models.CharField(_("change"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("time"), auto_now_add=True)
+    # Some enabled node has yet to apply this revision: the reconciler's work list (a partial index holds
+    # only these). Set when the revision is published to nodes, cleared once every enabled node applied it
+    # or a newer revision replaced it, set again on the latest revisions when a node is enabled.
+    outstanding = models.BooleanField(_("outstanding"), default=False)
 
     class Meta:
         verbose_name = _("config revision")
@@ -64,6 +73,9 @@ class ConfigRevision(models.Model):
         ordering = ["domain", "-number"]
         constraints = [
             models.UniqueConstraint(fields=["domain", "number"], name="revision_unique_per_domain")
+        ]
+        indexes = [
+            models.Index(fields=["domain"], name="revision_outstanding", condition=models.Q(outstanding=True))
         ]
 
     def __str__(self) -> str:
@@ -77,36 +89,56 @@ class DeploymentStatus(models.TextChoices):
     SUPERSEDED = "superseded", _("Superseded")
 
 
-class Deployment(models.Model):
-    """The delivery of one revision to one node."""
+class NodeDomainState(models.Model):
+    """How one domain stands on one edge node: the latest revision the node acknowledged holding, and the
+    outcome of the last attempt to deliver it a revision (`number`).
 
-    revision = models.ForeignKey(ConfigRevision, on_delete=models.CASCADE, related_name="deployments")
-    node = models.ForeignKey(EdgeNode, on_delete=models.CASCADE, related_name="deployments")
+    The node lags on the domain while `applied_number` is below the domain's latest revision; it is failed
+    on it when the last attempt, about that latest revision, gave up (`status` failed). A row is written by
+    delivery only (never by a change), and it is created by the first attempt: no row means nothing
+    acknowledged yet.
+    """
+
+    node = models.ForeignKey(EdgeNode, on_delete=models.CASCADE, related_name="domain_states")
+    domain = models.ForeignKey(
+        "domains.Domain", on_delete=models.CASCADE, related_name="node_states", db_index=False
+    )
+    applied_number = models.PositiveIntegerField(_("applied revision"), default=0)
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    number = models.PositiveIntegerField(_("revision attempted"), default=0)
     status = models.CharField(
         _("status"), max_length=16, choices=DeploymentStatus.choices, default=DeploymentStatus.PENDING
     )
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
-    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    updated_at = models.DateTimeField(_("since"))
 
     class Meta:
         verbose_name = _("deployment")
         verbose_name_plural = _("deployments")
         constraints = [
-            models.UniqueConstraint(fields=["revision", "node"], name="deployment_unique_per_node")
-        ]
-        indexes = [
-            models.Index(fields=["status", "node"]),
-            # What delivery looks for: the deployments still to apply, by revision. Applied and superseded
-            # ones, almost all rows, are not in it, so it stays small as they pile up.
-            models.Index(
-                fields=["revision"],
-                name="deployment_lagging",
-                condition=models.Q(status__in=["pending", "failed"]),
-            ),
+            models.UniqueConstraint(fields=["domain", "node"], name="node_domain_state_unique"),
         ]
 
     def __str__(self) -> str:
-        return f"{self.revision} on {self.node}: {self.status}"
+        return f"{self.domain_id} on {self.node_id}: r{self.applied_number}"
+
+
+class AppliedRevision(models.Model):
+    """When a node applied a revision: the per-node times of the revision history. Kept
+    `EDGE_APPLIED_HISTORY_DAYS` days, then pruned by the periodic `edge.prune_history` task (the latest
+    revision's times stay in `NodeDomainState`)."""
+
+    revision = models.ForeignKey(ConfigRevision, on_delete=models.CASCADE, related_name="applications")
+    node = models.ForeignKey(EdgeNode, on_delete=models.CASCADE, related_name="+", db_index=False)
+    applied_at = models.DateTimeField(_("applied at"), db_index=True)
+
+    class Meta:
+        verbose_name = _("applied revision")
+        verbose_name_plural = _("applied revisions")
+        constraints = [
+            models.UniqueConstraint(fields=["revision", "node"], name="applied_revision_unique_per_node")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.revision} on {self.node_id}"

@@ -10,11 +10,11 @@ from __future__ import annotations
 import logging
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Exists, F, OuterRef
 
 from accounts.audit import ChangeContext
-from edge.delivery import LAGGING, domain_status_refresh
-from edge.models import ConfigRevision, Deployment, EdgeNode
+from edge.delivery import domain_status_refresh
+from edge.models import ConfigRevision, EdgeNode, NodeDomainState
 from edge.publish import nodes_exclusive_lock
 from edge.tasks import enqueue_node_delivery
 
@@ -81,7 +81,7 @@ def edge_node_set_enabled(*, node: EdgeNode, enabled: bool, context: ChangeConte
 
 
 def edge_node_delete(*, node: EdgeNode, context: ChangeContext) -> None:
-    """Delete a node and its deployments; the domains that were waiting only on it are settled."""
+    """Delete a node and its delivery state; the domains that were waiting only on it are settled."""
     with transaction.atomic():
         current = EdgeNode.objects.select_for_update(no_key=True).filter(pk=node.pk).first()
         if current is None:
@@ -106,7 +106,8 @@ def _node_enabled_set(node: EdgeNode, *, enabled: bool, was_enabled: bool) -> No
 
 
 def _node_catch_up(node: EdgeNode) -> None:
-    """Owe `node` the latest revision of every domain: one pending deployment each, unless it has one.
+    """Owe `node` the latest revision of every domain it has not applied (implicit: nothing is written per
+    domain for the node), and put those revisions back on the reconciler's list.
 
     The domains it has yet to apply are Configuring from now on; after commit the lot is delivered to the
     node (one request, retried, and re-sent by the reconciler if need be), and the domains are Enabled
@@ -114,27 +115,28 @@ def _node_catch_up(node: EdgeNode) -> None:
     Domains deleted but not yet dropped by every node are included, so a node enabled again drops them too.
     Call holding the nodes lock (`nodes_exclusive_lock`).
     """
-    latest = list(
-        ConfigRevision.objects.filter(number=F("domain__config_revision"))
-        .order_by()
-        .values_list("pk", flat=True)
-    )
-    for start in range(0, len(latest), NODE_CATCH_UP_BATCH):
-        batch = latest[start : start + NODE_CATCH_UP_BATCH]
-        Deployment.objects.bulk_create(
-            [Deployment(revision_id=pk, node=node) for pk in batch], ignore_conflicts=True
-        )
-    domain_status_refresh(domain_ids=_domains_waiting_on(node))
+    waiting = _domains_waiting_on(node)
+    for start in range(0, len(waiting), NODE_CATCH_UP_BATCH):
+        ConfigRevision.objects.filter(
+            domain_id__in=waiting[start : start + NODE_CATCH_UP_BATCH],
+            number=F("domain__config_revision"),
+            outstanding=False,
+        ).update(outstanding=True)
+    domain_status_refresh(domain_ids=waiting)
     node_id = node.pk
     transaction.on_commit(lambda: enqueue_node_delivery(node_id=node_id))
 
 
 def _domains_waiting_on(node: EdgeNode) -> list[int]:
     """The domains whose latest revision `node` has not applied."""
+    applied = NodeDomainState.objects.filter(
+        node=node, domain_id=OuterRef("domain_id"), applied_number__gte=OuterRef("number")
+    )
     return list(
-        Deployment.objects.filter(
-            node=node, status__in=LAGGING, revision__number=F("revision__domain__config_revision")
-        ).values_list("revision__domain_id", flat=True)
+        ConfigRevision.objects.filter(number=F("domain__config_revision"))
+        .exclude(Exists(applied))
+        .order_by()
+        .values_list("domain_id", flat=True)
     )
 
 

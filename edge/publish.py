@@ -1,7 +1,9 @@
 """Config revisions: what every enabled edge node must hold next (SPEC.md §5).
 
-A revision is written in the transaction of the change that made it, with one pending deployment per enabled
-node; delivery is enqueued after commit (`edge.tasks`). Delivery knows a domain only by its id and its
+A revision is written in the transaction of the change that made it, and nothing per node: every enabled node
+is owed a domain's latest revision by definition (`edge.models.NodeDomainState`), so a change writes as many
+rows with 10 nodes as with 1,000. Delivery is enqueued after commit (`edge.tasks`), split into a bounded
+number of tasks over the nodes. Delivery knows a domain only by its id and its
 latest revision number: compiling documents and keeping the domain's own row belong to the features above.
 """
 
@@ -12,13 +14,10 @@ from typing import Any
 
 from django.db import connection, transaction
 from django.db.models import F, OuterRef, Subquery
-from django.utils import timezone
 
 from accounts.audit import ChangeContext
-from edge.models import ConfigRevision, Deployment, DeploymentStatus, EdgeNode
+from edge.models import ConfigRevision, EdgeNode
 from edge.tasks import enqueue_delivery_many
-
-LAGGING = (DeploymentStatus.PENDING, DeploymentStatus.FAILED)
 
 # Publishing a revision and changing which nodes are enabled exclude each other (PostgreSQL advisory lock):
 # a node enabled meanwhile would miss the revision, or a domain would wait on a node just disabled.
@@ -73,23 +72,26 @@ def latest_documents(domain_ids: list[int]) -> dict[int, dict[str, Any]]:
     )
 
 
-def enabled_node_ids() -> list[int]:
-    return list(EdgeNode.objects.filter(enabled=True).values_list("pk", flat=True))
+def enabled_node_count() -> int:
+    return EdgeNode.objects.filter(enabled=True).count()
 
 
 def revisions_publish(
     *, revisions: list[NewRevision], context: ChangeContext
 ) -> tuple[list[ConfigRevision], bool]:
-    """Write `revisions` and owe each to every enabled node; enqueue their delivery after commit.
+    """Write `revisions`, owed to every enabled node; enqueue their delivery after commit.
 
     Call inside the transaction of the change, with the domains' rows locked, so numbers never collide.
     Earlier revisions of these domains still on their way are superseded: a node gets the latest, not each
     one. Returns the revisions written and whether any node is owed them (none: the change is live at once).
+    Writes one row per revision, plus one per domain whose previous revision was still outstanding.
     """
     if not revisions:
         return [], False
     nodes_shared_lock()
-    now = timezone.now()
+    nodes = enabled_node_count()
+    domain_ids = [revision.domain_id for revision in revisions]
+    ConfigRevision.objects.filter(domain_id__in=domain_ids, outstanding=True).update(outstanding=False)
     rows = ConfigRevision.objects.bulk_create(
         [
             ConfigRevision(
@@ -102,16 +104,11 @@ def revisions_publish(
                 source=context.source,
                 remote_addr=context.remote_addr,
                 summary=revision.summary[:300],
+                outstanding=bool(nodes),
             )
             for revision in revisions
         ]
     )
-    domain_ids = [revision.domain_id for revision in revisions]
-    Deployment.objects.filter(revision__domain_id__in=domain_ids, status__in=LAGGING).update(
-        status=DeploymentStatus.SUPERSEDED, updated_at=now
-    )
-    nodes = enabled_node_ids()
-    Deployment.objects.bulk_create([Deployment(revision=row, node_id=node) for row in rows for node in nodes])
     if nodes:
-        transaction.on_commit(lambda: enqueue_delivery_many(domain_ids=domain_ids))
+        transaction.on_commit(lambda: enqueue_delivery_many(domain_ids=domain_ids, nodes=nodes))
     return rows, bool(nodes)

@@ -1,12 +1,15 @@
 """Celery tasks of edge delivery, and their enqueueing: thin wrappers around `edge.delivery`.
 
 Changes enqueue through `enqueue_delivery_many` / `enqueue_node_delivery`, after their transaction commits;
-if the broker is down then, the change is saved and pending, and the reconciler delivers it later.
+if the broker is down then, the change is saved and pending, and the reconciler delivers it later. A change's
+delivery is split over the nodes into at most EDGE_DELIVERY_MAX_TASKS tasks (one per
+EDGE_DELIVERY_NODES_PER_TASK enabled nodes), which the workers take in parallel.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import random
 from datetime import timedelta
 
@@ -14,8 +17,10 @@ from celery import shared_task
 from celery.signals import task_postrun, task_prerun
 from django.conf import settings
 from django.db import close_old_connections
+from django.utils import timezone
 
 from edge import delivery
+from edge.models import AppliedRevision
 
 logger = logging.getLogger(__name__)
 
@@ -62,10 +67,11 @@ def deliver_domain(self, *, domain_id: int) -> None:  # type: ignore[no-untyped-
     reject_on_worker_lost=True,
     max_retries=settings.EDGE_PUSH_MAX_RETRIES,
 )
-def deliver_domains(self, *, domain_ids: list[int]) -> None:  # type: ignore[no-untyped-def]
-    """Push the latest revision of these domains to every node that lags, one request per node (a batch
-    change of many domains is one fan-out); retry the nodes that were unreachable."""
-    _deliver(self, domain_ids)
+def deliver_domains(self, *, domain_ids: list[int], shard: int = 0, shards: int = 1) -> None:  # type: ignore[no-untyped-def]
+    """Push the latest revision of these domains to every node of the shard (node id modulo `shards` is
+    `shard`) that lags, one request per node (a batch change of many domains is one fan-out); retry the
+    nodes that were unreachable."""
+    _deliver(self, domain_ids, shard=(shard, shards))
 
 
 @shared_task(
@@ -80,9 +86,11 @@ def deliver_nodes(self, *, node_ids: list[int]) -> None:  # type: ignore[no-unty
     _deliver(self, node_ids=node_ids)
 
 
-def _deliver(task, domain_ids: list[int] | None = None, *, node_ids: list[int] | None = None) -> None:  # type: ignore[no-untyped-def]
+def _deliver(  # type: ignore[no-untyped-def]
+    task, domain_ids: list[int] | None = None, *, node_ids: list[int] | None = None, shard=None
+) -> None:
     final = task.request.retries >= task.max_retries
-    outcome = delivery.deliver(domain_ids=domain_ids, node_ids=node_ids, final=final)
+    outcome = delivery.deliver(domain_ids=domain_ids, node_ids=node_ids, final=final, shard=shard)
     if outcome.transient_failures and not final:
         raise task.retry(countdown=backoff(task.request.retries))
 
@@ -94,10 +102,39 @@ def reconcile() -> None:
     delivery.deliver(older_than=grace)
 
 
-def enqueue_delivery_many(*, domain_ids: list[int]) -> None:
-    """Send one delivery task for these domains; if the broker is down, the reconciler delivers them later."""
+HISTORY_PRUNE_BATCH = 10_000
+
+
+@shared_task(name="edge.prune_history", acks_late=True)
+def prune_history() -> int:
+    """Forget when nodes applied revisions more than EDGE_APPLIED_HISTORY_DAYS days ago, a batch of rows per
+    statement (no long lock); what each node holds now stays (`NodeDomainState`). Returns the rows deleted."""
+    before = timezone.now() - timedelta(days=settings.EDGE_APPLIED_HISTORY_DAYS)
+    deleted = 0
+    while True:
+        batch = list(
+            AppliedRevision.objects.filter(applied_at__lt=before).values_list("pk", flat=True)[
+                :HISTORY_PRUNE_BATCH
+            ]
+        )
+        if not batch:
+            return deleted
+        deleted += AppliedRevision.objects.filter(pk__in=batch).delete()[0]
+
+
+def delivery_shards(nodes: int) -> int:
+    """How many tasks deliver a change to `nodes` enabled nodes: bounded, whatever the fleet."""
+    wanted = math.ceil(nodes / max(1, settings.EDGE_DELIVERY_NODES_PER_TASK))
+    return max(1, min(settings.EDGE_DELIVERY_MAX_TASKS, wanted))
+
+
+def enqueue_delivery_many(*, domain_ids: list[int], nodes: int = 0) -> None:
+    """Send the delivery tasks of these domains (`delivery_shards` of them for `nodes` enabled nodes); if
+    the broker is down, the reconciler delivers them later."""
+    shards = delivery_shards(nodes)
     try:
-        deliver_domains.delay(domain_ids=list(domain_ids))
+        for shard in range(shards):
+            deliver_domains.delay(domain_ids=list(domain_ids), shard=shard, shards=shards)
     except Exception:  # the broker is down: the change is saved and pending; reconcile picks it up
         logger.warning(
             "Could not enqueue delivery of domains %s; the reconciler will deliver them", domain_ids
@@ -108,5 +145,5 @@ def enqueue_node_delivery(*, node_id: int) -> None:
     """Send a node everything it is owed, now; if the broker is down, the reconciler delivers it later."""
     try:
         deliver_nodes.delay(node_ids=[node_id])
-    except Exception:  # the broker is down: the deployments are saved and pending; reconcile picks them up
+    except Exception:  # the broker is down: the node is owed its domains; reconcile delivers them
         logger.warning("Could not enqueue delivery to node %s; the reconciler will deliver it", node_id)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from accounts.models import Account, Membership, Role
 from domains.models import (
@@ -18,7 +19,9 @@ from domains.models import (
     VerifiedRoot,
 )
 from domains.ownership import root_of
-from edge.models import EdgeNode
+from edge.models import AppliedRevision, ConfigRevision, DeploymentStatus, EdgeNode
+from edge.selectors import NodeProgress, delivery_progress
+from edge.state import Lagging, record_applied, record_failure
 
 _counter = itertools.count(1)
 PASSWORD = "correct-horse-battery"
@@ -77,3 +80,45 @@ def hold_root(account: Account, name: str) -> None:
     root = root_of(name.lower())
     if root is not None and not VerifiedRoot.objects.filter(root=root).exists():
         VerifiedRoot.objects.create(account=account, root=root, method=VerificationMethod.OPERATOR)
+
+
+def delivery_record(
+    domain: Domain, node_name: str, status: str, *, attempts: int = 1, error: str = ""
+) -> None:
+    """What delivery records when node `node_name` answered (`attempts` times) about the domain's latest
+    revision: applied, failed for good, or failed and still pending a retry."""
+    number = Domain.objects.values_list("config_revision", flat=True).get(pk=domain.pk)
+    revision = ConfigRevision.objects.get(domain_id=domain.pk, number=number)
+    node = EdgeNode.objects.get(name=node_name)
+    pair = Lagging(node.pk, revision.pk, number, domain.pk)
+    for attempt in range(1, attempts + 1):
+        last = attempt == attempts
+        if status == DeploymentStatus.APPLIED and last:
+            record_applied([pair], now=timezone.now())
+        else:
+            final = last and status == DeploymentStatus.FAILED
+            record_failure([pair], error or "connection refused", final=final, now=timezone.now())
+
+
+def deliveries(domain: Domain, number: int | None = None) -> dict[str, NodeProgress]:
+    """How revision `number` (by default the latest) of the domain stands on each enabled node, by name."""
+    if number is None:
+        number = Domain.objects.values_list("config_revision", flat=True).get(pk=domain.pk)
+    return {row.node.name: row for row in delivery_progress(domain_id=domain.pk, number=number)[2]}
+
+
+def node_deliveries(node: EdgeNode) -> set[tuple[str, int, str]]:
+    """(domain, revision, status) of what `node` applied, and if enabled of every domain's latest revision."""
+    node.refresh_from_db()
+    held = {
+        (name, number, DeploymentStatus.APPLIED.value)
+        for name, number in AppliedRevision.objects.filter(node=node).values_list(
+            "revision__domain__name", "revision__number"
+        )
+    }
+    if not node.enabled:
+        return held
+    for domain in Domain.objects.filter(config_revision__gt=0):
+        row = deliveries(domain)[node.name]
+        held.add((domain.name, domain.config_revision, row.status))
+    return held

@@ -14,7 +14,6 @@ from rest_framework import status
 from rest_framework.request import Request
 
 from api.errors import NON_FIELD, ErrorSerializer
-from edge.models import Deployment
 from edge.selectors import NodeProgress
 
 DOMAIN_NAME = OpenApiParameter(
@@ -43,7 +42,7 @@ def user_of(request: Request) -> AbstractBaseUser:
     return request.user  # type: ignore[return-value]
 
 
-def node_rows(deployments: Iterable[Deployment | NodeProgress]) -> list[dict[str, Any]]:
+def node_rows(deployments: Iterable[NodeProgress]) -> list[dict[str, Any]]:
     """The delivery of a revision to each node, in NodeDeploymentSerializer's shape."""
     return [
         {

@@ -6,9 +6,11 @@ import json
 
 import pytest
 
+from accounts.audit import ChangeContext
 from accounts.models import OperationLog, Source
 from domains.models import ConfiguredFunction, DomainStatus, OriginFetchSettings, OriginType, ProtocolPolicy
-from edge.models import Deployment, DeploymentStatus
+from edge.models import DeploymentStatus, EdgeNode, NodeDomainState
+from edge.nodes import edge_node_create, edge_node_set_enabled
 from tests import factories
 from tests.alibaba_api.conftest import DCDN, SignedClient, functions
 
@@ -358,10 +360,18 @@ def test_config_ids_are_stable_and_name_their_domain_and_function(api, alpha):
 
 
 def _deploy(domain, statuses: list[str]) -> None:  # type: ignore[no-untyped-def]
-    revision = domain.revisions.get(number=domain.config_revision)
+    """Nodes added (each owed the latest revision), then what delivery recorded of each."""
     for index, status in enumerate(statuses):
-        node = factories.make_node(f"node-{domain.pk}-{index}", f"http://127.0.0.1:{9000 + index}")
-        Deployment.objects.create(revision=revision, node=node, status=status)
+        name = f"node-{domain.pk}-{index}"
+        edge_node_create(
+            name=name,
+            region="",
+            agent_url=f"http://127.0.0.1:{9000 + index}",
+            signing_key="k",
+            context=ChangeContext(None),
+        )
+        if status != DeploymentStatus.PENDING:
+            factories.delivery_record(domain, name, status)
 
 
 @pytest.mark.parametrize(
@@ -378,7 +388,7 @@ def test_status_follows_the_deployments_of_the_latest_revision(api, cdn_domain, 
         api, [cdn_domain.name], functions("https_origin_sni", enabled="on", https_origin_sni="o.example.com")
     )
     cdn_domain.refresh_from_db()
-    Deployment.objects.all().delete()
+    NodeDomainState.objects.all().delete()
     _deploy(cdn_domain, statuses)
     assert {c["Status"] for c in configs(api, cdn_domain.name)} == {expected}
 
@@ -389,9 +399,8 @@ def test_a_disabled_node_does_not_hold_the_status_back(api, cdn_domain):
     )
     cdn_domain.refresh_from_db()
     _deploy(cdn_domain, [DeploymentStatus.APPLIED, DeploymentStatus.PENDING])
-    pending = Deployment.objects.get(status=DeploymentStatus.PENDING)
-    pending.node.enabled = False
-    pending.node.save()
+    pending = EdgeNode.objects.exclude(domain_states__applied_number=cdn_domain.config_revision).get()
+    edge_node_set_enabled(node=pending, enabled=False, context=ChangeContext(None))
     assert {c["Status"] for c in configs(api, cdn_domain.name)} == {"success"}
 
 

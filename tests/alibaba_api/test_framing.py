@@ -140,6 +140,11 @@ def probe(action: str, ghost: str) -> tuple[dict[str, str], int, str]:
         )
     if action in ("DescribeUserDomains", "DescribeDcdnUserDomains"):
         return {"PageSize": "1", "DomainName": ghost}, 200, ""
+    if action.endswith("VerifyContent"):
+        return {"DomainName": ghost}, 200, ""
+    if action.startswith("Verify"):
+        # A verification type named after the domain: refused, naming what was read.
+        return {"DomainName": ghost, "VerifyType": ghost}, 400, ghost
     if action.startswith("Batch"):
         functions = (
             '[{"functionName":"https_origin_sni","functionArgs":[{"argName":"enabled","argValue":"off"}]}]'
@@ -172,8 +177,12 @@ def test_every_action_verifies_and_reads_its_parameters_however_framed(server, a
                 action,
                 body,
             )
+        elif status == 400:
+            assert (body["Code"], named in body["Message"]) == ("InvalidParameter", True), (action, body)
         elif action.startswith("Add"):
             assert Domain.objects.filter(name=ghost).exists()
+        elif action.endswith("VerifyContent"):
+            assert body["Content"].startswith("verify_"), body
         else:
             assert (body["PageSize"], body["TotalCount"]) == (1, 0)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from accounts.audit import ChangeContext
 from accounts.models import Source
-from edge.models import ConfigRevision, Deployment, DeploymentStatus
+from edge.models import ConfigRevision, DeploymentStatus
 from origin_fetch.services import origin_sni_update
 from tests import factories
 from tests.api.helpers import codes
@@ -16,11 +16,9 @@ def test_the_deployments_of_the_latest_revision_per_node(owner, alice, cdn_domai
     factories.make_node("edge-b", "http://127.0.0.1:9/")
     factories.make_node("edge-a", "http://127.0.0.1:9/")
     origin_sni_update(domain=cdn_domain, enabled=True, name="sni.alpha.example", context=ChangeContext(alice))
-    Deployment.objects.filter(node__name="edge-a").update(
-        status=DeploymentStatus.APPLIED, attempts=1, applied_at="2026-01-01T00:00:00Z"
-    )
-    Deployment.objects.filter(node__name="edge-b").update(
-        status=DeploymentStatus.FAILED, attempts=3, last_error="connection refused"
+    factories.delivery_record(cdn_domain, "edge-a", DeploymentStatus.APPLIED)
+    factories.delivery_record(
+        cdn_domain, "edge-b", DeploymentStatus.FAILED, attempts=3, error="connection refused"
     )
 
     response = owner.get(URL + "deployments/")

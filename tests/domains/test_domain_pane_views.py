@@ -16,7 +16,7 @@ from accounts.models import OperationLog, Source
 from domains.models import Domain, DomainStatus, Origin, OriginPriority, OriginType
 from domains.origin_services import OriginInput, origin_fingerprint, origin_update
 from edge.models import ConfigRevision
-from tests.factories import make_domain, make_node
+from tests.factories import deliveries, delivery_record, make_domain, make_node
 
 pytestmark = pytest.mark.django_db
 
@@ -405,7 +405,7 @@ def test_the_owner_deletes_the_domain_and_lands_on_the_list_with_a_message(clien
         "deleted": True,
         "schema": 1,
     }
-    assert domain.revisions.get().deployments.get().node == node
+    assert domain.revisions.get().outstanding and list(deliveries(domain)) == [node.name]
     log = OperationLog.objects.get(action="domain.delete")
     assert (log.domain_name, log.source) == (dcdn_domain.name, Source.CONSOLE)
 
@@ -429,14 +429,14 @@ def test_a_domain_without_edge_nodes_is_deleted_at_once(client, alice, cdn_domai
 
 def test_a_failed_configuration_keeps_following_the_nodes_until_they_catch_up(client, alice, cdn_domain):
     from edge.delivery import domain_status_refresh
-    from edge.models import Deployment, DeploymentStatus
+    from edge.models import DeploymentStatus
 
     make_node("edge-1", "http://127.0.0.1:9")
     client.force_login(alice)
     client.post(url(cdn_domain, "disable"), **HTMX)
     client.post(url(cdn_domain, "enable"), **HTMX)
     # The node cannot be reached and the retries gave up.
-    Deployment.objects.filter(revision__domain=cdn_domain).update(status=DeploymentStatus.FAILED)
+    delivery_record(cdn_domain, "edge-1", DeploymentStatus.FAILED)
     domain_status_refresh(domain_ids=[cdn_domain.pk])
     assert Domain.objects.get(pk=cdn_domain.pk).status == DomainStatus.CONFIGURE_FAILED
 
@@ -444,20 +444,20 @@ def test_a_failed_configuration_keeps_following_the_nodes_until_they_catch_up(cl
     status = client.get(url(cdn_domain, "status")).content.decode()
     assert "0 of 1 edge nodes" in status and "every 5s" in status
 
-    Deployment.objects.filter(revision__domain=cdn_domain).update(status=DeploymentStatus.APPLIED)
+    delivery_record(cdn_domain, "edge-1", DeploymentStatus.APPLIED)
     domain_status_refresh(domain_ids=[cdn_domain.pk])
     status = client.get(url(cdn_domain, "status")).content.decode()
     assert "1 of 1 edge nodes" in status and "every" not in status
 
 
 def test_the_status_line_keeps_polling_until_the_domain_itself_leaves_configuring(client, alice, cdn_domain):
-    from edge.models import Deployment, DeploymentStatus
+    from edge.models import DeploymentStatus
 
     make_node("edge-1", "http://127.0.0.1:9")
     client.force_login(alice)
     client.post(url(cdn_domain, "disable"), **HTMX)
     client.post(url(cdn_domain, "enable"), **HTMX)
     # Every node applied, and the domain's own status is not refreshed yet: the next poll shows Enabled.
-    Deployment.objects.filter(revision__domain=cdn_domain).update(status=DeploymentStatus.APPLIED)
+    delivery_record(cdn_domain, "edge-1", DeploymentStatus.APPLIED)
     status = client.get(url(cdn_domain, "status")).content.decode()
     assert "1 of 1 edge nodes" in status and "Configuring" in status and "every 1s" in status

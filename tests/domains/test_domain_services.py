@@ -12,7 +12,7 @@ from domains.origin_services import OriginInput, origin_add, origin_remove, orig
 from domains.selectors import domains_for_user
 from domains.services import domain_create, domain_delete, domain_disable, domain_enable
 from edge.delivery import domain_status_refresh
-from edge.models import Deployment, DeploymentStatus
+from edge.models import ConfigRevision, DeploymentStatus
 from tests import factories
 from tests.factories import make_node
 
@@ -40,7 +40,8 @@ def create(account, user, **overrides):
 
 
 def apply_everywhere(domain: Domain) -> None:
-    Deployment.objects.filter(revision__domain=domain).update(status=DeploymentStatus.APPLIED)
+    for name in factories.deliveries(domain):
+        factories.delivery_record(domain, name, DeploymentStatus.APPLIED)
     domain_status_refresh(domain_ids=[domain.pk])
 
 
@@ -54,7 +55,7 @@ def test_adding_a_domain_creates_its_origins_cname_and_first_revision(alpha, ali
     ]
     document = domain.revisions.get().document
     assert document["forward_scheme"]["policy"] == "https" and len(document["origins"]) == 2
-    assert Deployment.objects.filter(revision__domain=domain).count() == 2
+    assert len(factories.deliveries(domain)) == 2 and domain.revisions.get().outstanding
     assert OperationLog.objects.get(action="domain.create").after["name"] == "new.example.com"
 
 
@@ -87,7 +88,7 @@ def test_bad_input_names_the_field_and_saves_nothing(alpha, alice, nodes, overri
     with pytest.raises(ValidationError) as info:
         create(alpha, alice, **overrides)
     assert words in " ".join(info.value.message_dict[field])
-    assert not Domain.objects.exists() and not Deployment.objects.exists()
+    assert not Domain.objects.exists() and not ConfigRevision.objects.exists()
 
 
 def test_disable_and_enable_go_to_the_edge(alpha, alice, nodes):

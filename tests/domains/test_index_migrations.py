@@ -15,7 +15,11 @@ from tests.conftest import require
 pytestmark = pytest.mark.django_db(transaction=True)
 
 search_indexes = importlib.import_module("domains.migrations.0003_domain_search_indexes")
-INDEX_MIGRATIONS = [("domains", "0003_domain_search_indexes"), ("edge", "0003_deployment_lagging_index")]
+INDEX_MIGRATIONS = [
+    ("domains", "0003_domain_search_indexes"),
+    ("edge", "0003_deployment_lagging_index"),
+    ("edge", "0005_node_domain_state"),
+]
 
 
 def validity(name: str) -> bool | None:
@@ -55,7 +59,7 @@ def test_the_index_migrations_run_outside_a_transaction_so_writes_go_on():
 
 
 def test_every_index_is_built_and_valid():
-    for name in [*search_indexes.INDEXES, "deployment_lagging"]:
+    for name in [*search_indexes.INDEXES, "revision_outstanding"]:
         assert validity(name) is True, name
 
 
@@ -69,10 +73,10 @@ def test_an_interrupted_build_is_redone_by_running_the_migration_again():
 
 def test_an_interrupted_build_of_a_model_index_is_redone_too():
     loader = MigrationLoader(connection)
-    migration = loader.get_migration("edge", "0003_deployment_lagging_index")
-    before = loader.project_state(("edge", "0002_revision_snapshot"))
-    after = loader.project_state(("edge", "0003_deployment_lagging_index"))
-    mark_invalid("deployment_lagging")
+    migration = loader.get_migration("edge", "0005_node_domain_state")
+    before = loader.project_state(("edge", "0004_signing_keys_sealed"))
+    after = loader.project_state(("edge", "0005_node_domain_state"))
+    mark_invalid("revision_outstanding")
     with connection.schema_editor(atomic=False) as editor:
-        migration.operations[0].database_forwards("edge", editor, before, after)
-    assert validity("deployment_lagging") is True
+        migration.operations[-1].database_forwards("edge", editor, before, after)
+    assert validity("revision_outstanding") is True

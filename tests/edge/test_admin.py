@@ -14,7 +14,7 @@ from accounts.audit import ChangeContext
 from domains.models import Domain, DomainStatus
 from domains.services import domain_delete, domain_disable
 from edge.delivery import domain_status_refresh
-from edge.models import Deployment, DeploymentStatus, EdgeNode
+from edge.models import DeploymentStatus, EdgeNode
 from edge.nodes import edge_node_create
 from origin_fetch.services import origin_host_update
 from tests import factories
@@ -44,21 +44,13 @@ def status_of(domain: Domain) -> str:
 
 
 def owed(node: EdgeNode) -> set[tuple[str, int, str]]:
-    return set(
-        Deployment.objects.filter(node=node).values_list(
-            "revision__domain__name", "revision__number", "status"
-        )
-    )
+    return factories.node_deliveries(node)
 
 
 def settle(domain: Domain, **statuses: str) -> None:
     """What deliveries would have recorded: each named node's deployment of the latest revision."""
     for node_name, status in statuses.items():
-        Deployment.objects.filter(
-            node__name=node_name.replace("_", "-"),
-            revision__domain=domain,
-            revision__number=domain_revision(domain),
-        ).update(status=status)
+        factories.delivery_record(domain, node_name.replace("_", "-"), status)
     domain_status_refresh(domain_ids=[domain.pk])
 
 

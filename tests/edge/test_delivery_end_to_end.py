@@ -9,8 +9,9 @@ from django.urls import reverse
 
 from accounts.audit import ChangeContext
 from domains.models import Domain, DomainStatus
-from edge.models import Deployment, DeploymentStatus
+from edge.models import AppliedRevision, DeploymentStatus, NodeDomainState
 from origin_fetch.services import origin_sni_update
+from tests import factories
 from tests.conftest import require_postgresql_and_redis
 from tests.processes import wait_for
 
@@ -41,7 +42,7 @@ def test_a_saved_sni_reaches_every_agent_and_the_domain_comes_back_online(
         assert held["revision"] == change.revision.number
         assert held["origin_sni"] == {"enabled": True, "name": "origin.example.com"}
     wait_for(lambda: status_of(cdn_domain) == DomainStatus.ONLINE, what="the domain to be online")
-    assert set(Deployment.objects.values_list("status", flat=True)) == {DeploymentStatus.APPLIED}
+    assert {row.status for row in factories.deliveries(cdn_domain).values()} == {DeploymentStatus.APPLIED}
 
 
 def test_an_agent_that_is_down_keeps_the_domain_from_online_until_it_is_back(
@@ -57,7 +58,9 @@ def test_an_agent_that_is_down_keeps_the_domain_from_online_until_it_is_back(
         )
     deployment = wait_for(
         lambda: (
-            Deployment.objects.filter(revision=change.revision, node__name=down.name)
+            NodeDomainState.objects.filter(
+                domain=cdn_domain, node__name=down.name, number=change.revision.number
+            )
             .exclude(last_error="")
             .first()
         ),
@@ -88,6 +91,6 @@ def test_a_save_that_changes_nothing_sends_nothing(celery_worker, edge_agents, c
     change = set_sni(cdn_domain, alice, "ORIGIN.example.com.")  # the same name, once normalised
     assert change.changed is False and change.revision is None
     assert Domain.objects.get(pk=cdn_domain.pk).config_revision == 1
-    assert Deployment.objects.count() == 3
+    assert NodeDomainState.objects.count() == AppliedRevision.objects.count() == 3
     time.sleep(2.5)  # more than two reconcile periods of the worker: nothing is sent on their account either
     assert [agent.status()["pushes"] for agent in edge_agents] == pushes_before

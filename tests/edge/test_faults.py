@@ -17,9 +17,10 @@ from django.db import connection
 
 from accounts.audit import ChangeContext
 from domains.models import Domain, DomainStatus
-from edge.models import ConfigRevision, Deployment, DeploymentStatus
+from edge.models import ConfigRevision, DeploymentStatus
 from edge_agent.signing import signed_headers
 from origin_fetch.services import origin_sni_update
+from tests import factories
 from tests.conftest import require
 from tests.processes import CeleryWorker, RedisServer, wait_for
 
@@ -71,9 +72,9 @@ def set_sni(domain, user, name):
 
 def converged(agents, domain, revision) -> bool:
     held = [(agent.held(domain.name) or {}).get("revision") for agent in agents]
-    applied = Deployment.objects.filter(
-        revision__domain=domain, revision__number=revision, status=DeploymentStatus.APPLIED
-    ).count()
+    applied = sum(
+        1 for row in factories.deliveries(domain, revision).values() if row.status == DeploymentStatus.APPLIED
+    )
     status = Domain.objects.values_list("status", flat=True).get(pk=domain.pk)
     return held == [revision] * len(agents) and applied == len(agents) and status == DomainStatus.ONLINE
 

@@ -19,7 +19,7 @@ from accounts.models import Role
 from domains.models import Domain, DomainStatus, OriginType
 from domains.origin_services import OriginInput
 from domains.services import domain_create
-from edge.models import Deployment, DeploymentStatus
+from edge.models import DeploymentStatus, NodeDomainState
 from origin_fetch.origin_sni_host import origin_sni_host_update
 from origin_fetch.services import origin_protocol_update, origin_sni_update, origin_verification_update
 from tests import factories
@@ -234,9 +234,10 @@ def test_a_domain_an_edge_cannot_serve_fails_alone_with_its_own_reason_while_it_
         after = set_sni(domain, owner, NAME_A)
         assert serving([healthy], domain.name, after) == {healthy.name: (200, str(after), NAME_A)}
         failed = wait_for(
-            lambda: Deployment.objects.filter(
-                revision__domain=domain,
-                revision__number=after,
+            lambda: NodeDomainState.objects.filter(
+                domain=domain,
+                number=after,
+                applied_number__lt=after,
                 node__name=broken.name,
                 status=DeploymentStatus.FAILED,
             ).first(),

@@ -10,8 +10,9 @@ import pytest
 
 from accounts.audit import ChangeContext
 from domains.models import Domain, DomainStatus
-from edge.models import Deployment, DeploymentStatus, EdgeNode
+from edge.models import DeploymentStatus, EdgeNode
 from origin_fetch.services import origin_sni_update
+from tests import factories
 from tests.conftest import require_postgresql_and_redis
 from tests.processes import wait_for
 
@@ -24,11 +25,7 @@ def _real_services():
 
 
 def applied_everywhere(domain: Domain, number: int) -> bool:
-    statuses = list(
-        Deployment.objects.filter(revision__domain=domain, revision__number=number).values_list(
-            "status", flat=True
-        )
-    )
+    statuses = [row.status for row in factories.deliveries(domain, number).values()]
     return len(statuses) == 3 and set(statuses) == {DeploymentStatus.APPLIED}
 
 
@@ -50,7 +47,8 @@ def test_an_agent_restarted_between_changes_gets_the_next_ones_at_the_first_atte
         change = origin_sni_update(domain=cdn_domain, enabled=True, name=name, context=context)
         number = change.revision.number
         wait_for(lambda n=number: applied_everywhere(cdn_domain, n), what=f"revision {number} applied")
-        attempts = Deployment.objects.filter(revision=change.revision).values_list("node__name", "attempts")
+        rows = factories.deliveries(cdn_domain, number).items()
+        attempts = [(name, row.attempts) for name, row in rows]
         assert sorted(attempts) == [(agent.name, 1) for agent in edge_agents]
         assert restarted.held(cdn_domain.name)["origin_sni"] == {"enabled": True, "name": name}
     wait_for(

@@ -20,7 +20,7 @@ from edge.keys import (
     edge_node_key_rotation_start,
     node_signing_keys,
 )
-from edge.models import Deployment, DeploymentStatus, EdgeNode
+from edge.models import DeploymentStatus, EdgeNode, NodeDomainState
 from edge_agent.signing import read_headers
 from origin_fetch.services import origin_host_update
 from tests.conftest import require_postgresql_and_redis
@@ -136,7 +136,7 @@ def test_rotating_every_nodes_key_during_a_fan_out_loses_no_push(celery_worker, 
             what=f"{agent.name} to apply revision {latest}",
         )
     wait_for(lambda: status_of(cdn_domain) == DomainStatus.ONLINE, what="the domain to be online")
-    assert not Deployment.objects.filter(status=DeploymentStatus.FAILED).exists()
+    assert not NodeDomainState.objects.filter(status=DeploymentStatus.FAILED).exists()
     for agent in agents:
         assert agent.status()["pushes"] >= 1
         assert "refused" not in agent.log.read_text(), agent.log.read_text()[-2000:]

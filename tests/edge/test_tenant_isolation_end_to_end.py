@@ -27,7 +27,7 @@ from alibaba_api import credentials
 from domains.models import Domain, DomainStatus, OriginType
 from domains.origin_services import OriginInput
 from domains.services import domain_create
-from edge.models import Deployment, DeploymentStatus
+from edge.models import DeploymentStatus, NodeDomainState
 from origin_fetch.services import origin_host_update, origin_protocol_update
 from tests import factories
 from tests.alibaba_api.conftest import SignedClient, make_key
@@ -124,12 +124,11 @@ def served(edge: NginxEdge, domain: Domain) -> tuple[int, str | None, str | None
     return status, revision, body["host"] if body else None
 
 
-def failure_of(domain: Domain) -> Deployment | None:
+def failure_of(domain: Domain) -> NodeDomainState | None:
     """The failed delivery of the domain's latest revision, if it failed."""
-    return Deployment.objects.filter(
-        revision__domain=domain,
-        revision__number=latest(domain).config_revision,
-        status=DeploymentStatus.FAILED,
+    number = latest(domain).config_revision
+    return NodeDomainState.objects.filter(
+        domain=domain, number=number, applied_number__lt=number, status=DeploymentStatus.FAILED
     ).first()
 
 

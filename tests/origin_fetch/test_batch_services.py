@@ -10,7 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from accounts.audit import ChangeContext
 from accounts.models import OperationLog, Source
 from domains.models import DomainStatus, OriginFetchSettings, ProtocolPolicy
-from edge.models import ConfigRevision, Deployment, DeploymentStatus
+from edge.models import ConfigRevision, DeploymentStatus
 from origin_fetch.services import (
     DomainValidationError,
     StaleVersionError,
@@ -19,6 +19,7 @@ from origin_fetch.services import (
     origin_sni_update,
     origin_sni_update_many,
 )
+from tests import factories
 from tests.factories import make_domain, make_node
 
 pytestmark = pytest.mark.django_db
@@ -55,9 +56,9 @@ def test_every_domain_gets_its_revision_deployments_and_log_entry(
         assert change.revision.document["origins"][0]["sni"] == "origin.example.com"
         assert change.revision.snapshot["settings"]["sni_name"] == "origin.example.com"
         assert change.revision.source == Source.OPENAPI and change.revision.actor == alice
-        deployments = Deployment.objects.filter(revision=change.revision)
-        assert sorted(d.node.name for d in deployments) == ["edge-0", "edge-1", "edge-2"]
-        assert {d.status for d in deployments} == {DeploymentStatus.PENDING}
+        deployments = factories.deliveries(domain, change.revision.number)
+        assert sorted(deployments) == ["edge-0", "edge-1", "edge-2"]
+        assert {d.status for d in deployments.values()} == {DeploymentStatus.PENDING}
         domain.refresh_from_db()
         assert (domain.status, domain.config_revision) == (DomainStatus.CONFIGURING, 1)
         entry = OperationLog.objects.get(domain=domain)
@@ -132,11 +133,11 @@ def test_a_second_batch_supersedes_the_deployments_still_pending(alpha, alice):
     origin_host_update_many(domains=domains, host="a.example.org", context=ctx(alice))
     origin_host_update_many(domains=domains, host="b.example.org", context=ctx(alice))
     for domain in domains:
-        by_revision = dict(
-            Deployment.objects.filter(revision__domain=domain)
-            .values_list("revision__number", "status")
-            .distinct()
-        )
+        by_revision = {
+            number: status
+            for number in (1, 2)
+            for status in {d.status for d in factories.deliveries(domain, number).values()}
+        }
         assert by_revision == {1: DeploymentStatus.SUPERSEDED, 2: DeploymentStatus.PENDING}
         domain.refresh_from_db()
         assert domain.config_revision == 2

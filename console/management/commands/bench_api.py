@@ -4,8 +4,10 @@ Runs on a dedicated database (its name must contain "bench"; migrate it first) a
 cache. Seeds an account with an owner, 20 CDN domains and a fresh AccessKey, starts gunicorn on a free port
 (or uses `--url`), then drives it with concurrent asyncio clients that sign every request on the fly
 (ACS3-HMAC-SHA256, a new nonce each time): DescribeCdnDomainConfigs of one domain, and
-BatchSetCdnDomainConfig of Origin SNI on all 20 domains, each call a real change (a new SNI name). Prints
-requests per second and latency percentiles, and writes them to `docs/benchmarks/api.md`.
+BatchSetCdnDomainConfig of Origin SNI on all 20 domains, each call a real change (a new SNI name). Runs once
+per number of enabled edge nodes (`--nodes`, default 0 and 1,000): with nodes, simulated agents
+(`console.bench_fleet`) and two Celery workers deliver every change meanwhile. Prints requests per second
+and latency percentiles for each, and writes them to `docs/benchmarks/api.md`.
 
     createdb -h 127.0.0.1 -U postgres cdn_console_bench_api
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/cdn_console_bench_api \\
@@ -16,18 +18,14 @@ requests per second and latency percentiles, and writes them to `docs/benchmarks
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
-import json
 import os
 import platform
 import random
-import socket
 import subprocess
 import sys
 import time
 import uuid
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -37,7 +35,7 @@ import httpx
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.audit import ChangeContext
@@ -46,43 +44,19 @@ from alibaba_api import credentials
 from alibaba_api.actions import ApiCall, batch_set_domain_configs
 from alibaba_api.services import access_key_create, access_key_delete
 from alibaba_api.signatures import format_timestamp, sign_v3
+from console.bench_fleet import Fleet
+from console.bench_http import HttpConnection, Phase, free_port, run_phase
 from domains.models import Domain, OriginType
 from domains.origin_services import OriginInput
 from domains.root_services import domain_root_mark_verified
 from domains.services import domain_create
-from edge.models import EdgeNode
+from edge.models import ConfigRevision, EdgeNode
 
 CDN_VERSION = "2018-05-10"
 ACCOUNT = "bench-api"
 USERNAME = "bench-api-owner"
 DOMAINS = 20
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else float("nan")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Phase:
-    name: str
-    concurrency: int
-    seconds: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    errors: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def rate(self) -> float:
-        return len(self.latencies) / self.seconds if self.seconds else 0.0
-
-    def ms(self, q: float) -> float:
-        return percentile(self.latencies, q) * 1000
+BASE_PORT = 23000
 
 
 class Signer:
@@ -121,78 +95,6 @@ def sni_functions(name: str) -> str:
     )
 
 
-class HttpConnection:
-    """A lean HTTP/1.1 client connection (keep-alive when the server allows it), so that the load
-    generator, which shares the machine with the server, spends as little CPU as possible per call."""
-
-    def __init__(self, host: str, port: int) -> None:
-        self.host = host
-        self.port = port
-        self.reader: asyncio.StreamReader | None = None
-        self.writer: asyncio.StreamWriter | None = None
-
-    async def post(self, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
-        if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(self.host, self.port)
-        assert self.reader is not None
-        lines = [f"POST {path} HTTP/1.1", *(f"{name}: {value}" for name, value in headers.items())]
-        self.writer.write(("\r\n".join([*lines, "content-length: 0", "", ""])).encode())
-        head = await self.reader.readuntil(b"\r\n\r\n")
-        status_line, *header_lines = head.decode("latin-1").split("\r\n")
-        fields = {}
-        for line in header_lines:
-            name, _, value = line.partition(":")
-            fields[name.strip().lower()] = value.strip()
-        body = await self.reader.readexactly(int(fields.get("content-length", "0")))
-        if fields.get("connection", "").lower() == "close":
-            await self.close()
-        return int(status_line.split(" ", 2)[1]), body
-
-    async def close(self) -> None:
-        if self.writer is not None:
-            self.writer.close()
-            with contextlib.suppress(OSError):
-                await self.writer.wait_closed()
-        self.reader = self.writer = None
-
-
-async def run_phase(
-    host: str,
-    port: int,
-    phase: Phase,
-    seconds: float,
-    make: Any,
-    warmup: float,
-) -> Phase:
-    """Keep `phase.concurrency` calls in flight for `seconds` (after `warmup`), recording each latency."""
-    loop = asyncio.get_running_loop()
-    start = loop.time()
-    measure_from = start + warmup
-    deadline = measure_from + seconds
-
-    async def worker() -> None:
-        connection = HttpConnection(host, port)
-        try:
-            while (now := loop.time()) < deadline:
-                path, headers = make()
-                began = time.perf_counter()
-                status, body = await connection.post(path, headers)
-                elapsed = time.perf_counter() - began
-                if now < measure_from:
-                    continue
-                if status == 200:
-                    phase.latencies.append(elapsed)
-                else:
-                    code = json.loads(body).get("Code", str(status))
-                    phase.errors[code] = phase.errors.get(code, 0) + 1
-        finally:
-            await connection.close()
-
-    await asyncio.gather(*(worker() for _ in range(phase.concurrency)))
-    phase.seconds = loop.time() - measure_from
-    return phase
-
-
 class Command(BaseCommand):
     help = "Benchmark DescribeCdnDomainConfigs and BatchSetCdnDomainConfig (20 domains) under gunicorn."
 
@@ -205,15 +107,18 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=8, help="concurrent Describe clients")
         parser.add_argument("--batch-concurrency", type=int, default=2, help="concurrent BatchSet clients")
         parser.add_argument("--output", default="docs/benchmarks/api.md")
+        parser.add_argument("--nodes", default="0,1000", help="enabled simulated edge nodes, one run each")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if "bench" not in str(connection.settings_dict["NAME"]):
             raise CommandError("Run on a dedicated database whose name contains 'bench' (see the docstring).")
-        load_before = os.getloadavg()[0]
+        counts = [int(n) for n in options["nodes"].split(",")]
         domains = self.seed()
         user = get_user_model().objects.get(username=USERNAME)
         created = access_key_create(user=user)
+        fleet = Fleet(BASE_PORT, max(counts))
         server = None
+        results = []
         try:
             if options["url"]:
                 base_url = options["url"].rstrip("/")
@@ -221,21 +126,45 @@ class Command(BaseCommand):
                 server, base_url = self.start_gunicorn(options["workers"], options["threads"])
             host = base_url.split("://", 1)[1]
             signer = Signer(host, created.access_key.access_key_id, created.secret)
-            describe, batch = asyncio.run(self.measure(base_url, signer, domains, options))
-            statements = self.count_statements(created.access_key.access_key_id, domains)
+            for count in counts:
+                fleet.set_nodes(count)
+                if count:  # simulated agents, and Celery workers delivering every change to them
+                    fleet.start_agents()
+                    fleet.start_workers(2)
+                load_before = os.getloadavg()[0]
+                describe, batch = asyncio.run(self.measure(base_url, signer, domains, options))
+                statements, rows = self.count_statements(created.access_key.access_key_id, domains)
+                load_after = os.getloadavg()[0]
+                caught_up = self.caught_up() if count else 0.0
+                fleet.stop_workers()
+                results.append(
+                    {
+                        "nodes": count,
+                        "describe": describe,
+                        "batch": batch,
+                        "statements": statements,
+                        "rows": rows,
+                        "load": (load_before, load_after),
+                        "caught_up": caught_up,
+                    }
+                )
         finally:
+            fleet.stop()
+            EdgeNode.objects.all().delete()
             if server is not None:
                 server.terminate()
                 server.wait(timeout=30)
             access_key_delete(access_key=created.access_key)
-        self.report(
-            describe,
-            batch,
-            options,
-            load_before=load_before,
-            load_after=os.getloadavg()[0],
-            statements=statements,
-        )
+        self.report(results, options)
+
+    def caught_up(self) -> float:
+        """Seconds after the BatchSet phase until every node applied every domain (the workers' backlog)."""
+        start = time.perf_counter()
+        while ConfigRevision.objects.filter(outstanding=True).exists():
+            if time.perf_counter() - start > 300:
+                return float("inf")
+            time.sleep(0.1)
+        return time.perf_counter() - start
 
     def seed(self) -> list[str]:
         account, _ = Account.objects.get_or_create(name=ACCOUNT, defaults={"display_name": "API benchmark"})
@@ -338,8 +267,9 @@ class Command(BaseCommand):
         )
         return describe_phase, batch_phase
 
-    def count_statements(self, access_key_id: str, domains: list[str]) -> int:
-        """SQL statements of one BatchSet of the 20 domains, run in this process on the same data."""
+    def count_statements(self, access_key_id: str, domains: list[str]) -> tuple[int, int]:
+        """SQL statements of one BatchSet of the 20 domains, run in this process on the same data, and the
+        rows it writes (inserted, updated or deleted, PostgreSQL's counts of its transaction)."""
         credential = credentials.credential_for(access_key_id)
         assert credential is not None
         call = ApiCall(
@@ -351,21 +281,19 @@ class Command(BaseCommand):
             context=ChangeContext(user=credential.user, source=Source.OPENAPI),
             product="cdn",
         )
-        with CaptureQueriesContext(connection) as queries:
-            batch_set_domain_configs(call)
-        return len(queries)
+        with transaction.atomic(), connection.cursor() as cursor:
+            written = (
+                "SELECT COALESCE(SUM(n_tup_ins + n_tup_upd + n_tup_del), 0) FROM pg_stat_xact_user_tables"
+            )
+            cursor.execute(written)
+            before = int(cursor.fetchone()[0])
+            with CaptureQueriesContext(connection) as queries:
+                batch_set_domain_configs(call)
+            cursor.execute(written)
+            rows = int(cursor.fetchone()[0]) - before
+        return len(queries), rows
 
-    def report(
-        self,
-        describe: Phase,
-        batch: Phase,
-        options: dict[str, Any],
-        *,
-        load_before: float,
-        load_after: float,
-        statements: int,
-    ) -> None:
-        nodes = EdgeNode.objects.filter(enabled=True).count()
+    def report(self, results: list[dict[str, Any]], options: dict[str, Any]) -> None:
         server = (
             f"an existing console at {options['url']}"
             if options["url"]
@@ -373,49 +301,71 @@ class Command(BaseCommand):
             + (f" x {options['threads']} threads (gthread)" if options["threads"] > 1 else " (sync)")
         )
         rows = []
-        for phase, target in ((describe, "≥ 500/s, p95 ≤ 50 ms"), (batch, "≥ 30/s")):
-            errors = ", ".join(f"{code} x{count}" for code, count in sorted(phase.errors.items())) or "none"
-            rate = f"{phase.rate:.0f}" if phase.rate >= 100 else f"{phase.rate:.1f}"
-            rows.append(
-                f"| {phase.name} | {phase.concurrency} | {len(phase.latencies)} | {rate}/s "
-                f"| {phase.ms(0.5):.1f} ms | {phase.ms(0.95):.1f} ms | {phase.ms(0.99):.1f} ms "
-                f"| {errors} | {target} |"
-            )
+        for result in results:
+            for phase, target in (
+                (result["describe"], "≥ 500/s, p95 ≤ 50 ms"),
+                (result["batch"], "≥ 30/s, p95 ≤ 200 ms"),
+            ):
+                errors = ", ".join(f"{code} x{n}" for code, n in sorted(phase.errors.items())) or "none"
+                rate = f"{phase.rate:.0f}" if phase.rate >= 100 else f"{phase.rate:.1f}"
+                rows.append(
+                    f"| {result['nodes']} | {phase.name} | {phase.concurrency} | {len(phase.latencies)} "
+                    f"| {rate}/s | {phase.ms(0.5):.1f} ms | {phase.ms(0.95):.1f} ms "
+                    f"| {phase.ms(0.99):.1f} ms "
+                    f"| {errors} | {target} | {result['load'][0]:.1f} → {result['load'][1]:.1f} |"
+                )
+        writes = [
+            f"| {r['nodes']} | {r['statements']} | {r['rows']} | "
+            + (f"{r['caught_up']:.1f} s |" if r["nodes"] else "— |")
+            for r in results
+        ]
         text = "\n".join(
             [
                 "# Alibaba-compatible API benchmark",
                 "",
                 "`manage.py bench_api` (see its docstring): signed ACS3-HMAC-SHA256 calls generated on the "
                 "fly (a new nonce each), from lean asyncio HTTP/1.1 clients on the same machine, against "
-                f"{server}; database {connection.vendor}, Redis as cache (nonces). "
+                f"{server}; database {connection.vendor}, Redis as cache (nonces) and broker. "
                 f"Each BatchSet turns on Origin SNI with a new name on all {DOMAINS} domains in one "
                 "transaction (a revision and an operation log entry per domain). "
-                f"Enabled edge nodes in the database: {nodes}. "
+                "Run once per number of enabled edge nodes: with nodes, each is a simulated agent "
+                "(`edge.benchsim`, one process, many ports) and two Celery worker processes deliver every "
+                "change to them while the calls are measured (on the same machine). "
                 f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; 1-minute load average "
-                f"{load_before:.1f} before the run and {load_after:.1f} after it (other processes included). "
+                "before → after each run (other processes included). "
                 f"Each phase: {options['warmup']:.0f} s warm-up, {options['seconds']:.0f} s measured.",
                 "",
-                "| call | clients | calls | rate | p50 | p95 | p99 | errors | target |",
-                "|---|---|---|---|---|---|---|---|---|",
+                "| enabled nodes | call | clients | calls | rate | p50 | p95 | p99 | errors | target "
+                "| load |",
+                "|---|---|---|---|---|---|---|---|---|---|---|",
                 *rows,
                 "",
-                f"One BatchSet of the {DOMAINS} domains runs {statements} SQL statements "
-                f"({statements / DOMAINS:.1f} per domain), whatever the number of domains: the shared write "
-                "path (`origin_fetch.services.origin_sni_update_many`, which the single-domain "
+                f"What one BatchSet of the {DOMAINS} domains writes, and how long after the BatchSet phase "
+                "every node had applied every domain (the workers' backlog of deliveries, coalesced):",
+                "",
+                "| enabled nodes | SQL statements | rows written | all nodes caught up after the phase |",
+                "|---|---|---|---|",
+                *writes,
+                "",
+                "The rows written do not depend on the number of edge nodes: a change writes its revisions "
+                "(and clears the outstanding mark of the previous ones), the settings, the domains and the "
+                "operation log entries; what each node must hold is implicit (the latest revision of each "
+                "domain), and what it acknowledged is written by delivery, one row per (domain, node) "
+                "(`edge.models.NodeDomainState`). The shared write path "
+                "(`origin_fetch.services.origin_sni_update_many`, which the single-domain "
                 "`origin_sni_update` also uses, and `domains.publishing.domain_config_publish_many`) "
-                "validates "
-                "every domain first, then reads the edge nodes, locks the domains (in id order) with "
-                "their settings and latest config documents in one statement, reads the ConfigId each domain "
-                "has for the function (and adds the missing ones), updates the settings, reads "
-                "the origins, inserts all the revisions, deployments and operation log entries in one "
-                "statement each, moves every domain to its new revision in one UPDATE, and enqueues one "
-                "delivery task after commit. Concurrent BatchSets of the same domains wait for each other's "
-                "row locks, so their rate is about one over the time a batch holds the locks "
-                "(each also changes 20 domains, so 20 x the rate domain changes per second). "
-                "A DescribeCdnDomainConfigs runs one SQL statement (settings, origins, configured functions "
-                "and delivery Status together) and two Redis round trips: the nonce, and the AccessKey's "
-                "version stamps (the key is cached in process memory; the stamps make a disabled or deleted "
-                "key refused at once).",
+                "validates every domain first, then counts the enabled edge nodes, locks the domains (in "
+                "id order) with their settings and latest config documents in one statement, reads the "
+                "ConfigId each domain has for the function (and adds the missing ones), updates the "
+                "settings, reads the origins, inserts all the revisions and operation log entries in one "
+                "statement each, moves every domain to its new revision in one UPDATE, and enqueues a "
+                "bounded number of delivery tasks after commit (one per "
+                f"{settings.EDGE_DELIVERY_NODES_PER_TASK} enabled nodes, at most "
+                f"{settings.EDGE_DELIVERY_MAX_TASKS}). Concurrent BatchSets of the same domains wait for "
+                "each other's row locks. A DescribeCdnDomainConfigs runs one SQL statement (settings, "
+                "origins, configured functions and delivery Status together: nothing to count once the "
+                "latest revision is applied everywhere, else one pass over the domain's per-node states) "
+                "and two Redis round trips: the nonce, and the AccessKey's version stamps.",
                 "",
             ]
         )

@@ -1,10 +1,12 @@
 """`manage.py bench_fanout`: propagation time from commit to "all nodes applied", against its floor.
 
 Runs on a dedicated database (its name must contain "bench"): creates N edge nodes served by simulated agents
-(one process, many ports), starts a real Celery worker on the configured broker, makes Origin SNI changes
-through the service the page uses, and times commit → every deployment applied. Right after each change it
+(one process, many ports), starts real Celery workers on the configured broker, makes Origin SNI changes
+through the service the page uses, and times commit → every node applied. Right after each change it
 measures the floor (the same payload sent concurrently to the same endpoints by a bare HTTP client), so both
-see the same load on a shared machine.
+see the same load on a shared machine. Then 100 domains changed at once in one batch (the service of
+BatchSetCdnDomainConfig) on 1,000 nodes, commit → every node applied every domain; the 1,000-node cases run
+with two Celery worker processes and again with one (a change's delivery is split into tasks over the nodes).
 
 Then, with two real edges (agents that each own an nginx) and an HTTPS origin serving two certificates by
 SNI, it times commit → a request through both edges returns the new `X-Config-Revision` (and the origin
@@ -14,72 +16,39 @@ certificate the new SNI selects).
 from __future__ import annotations
 
 import argparse
-import asyncio
-import json
 import os
 import random
 import shutil
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import httpx
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection, transaction
+from django.db import connection
 
 from accounts.audit import ChangeContext
 from accounts.models import Account, Membership, Role
+from console.bench_fleet import KEY, POLL, Fleet, committed, floor, load, measure_batch, pct
 from domains.models import Domain, OriginType
 from domains.origin_services import OriginInput
 from domains.root_services import domain_root_mark_verified
 from domains.services import domain_create
-from edge.models import ConfigRevision, Deployment, DeploymentStatus, EdgeNode
-from edge_agent.signing import signed_headers
+from edge.models import AppliedRevision, ConfigRevision, EdgeNode, NodeDomainState
 from origin_fetch.services import (
-    SettingsChange,
     origin_protocol_update,
     origin_sni_update,
     origin_verification_update,
 )
 
-KEY = "bench-signing-key"
 BASE_PORT = 21000
-# Seconds between checks for "applied" (a count of rows): the resolution of the figures; on average half of it
-# is added to every time measured (5 ms added 2.5 ms to a 10-node change of about 20 ms).
-POLL = 0.001
 # Seconds between checks for "served" through the nginx edges (two HTTP requests through nginx to the origin).
 SERVED_POLL = 0.005
 NGINX_DOMAIN = "edges.bench.example.com"
 NOTES_MARKER = "<!-- Notes below this line are kept by the benchmark command. -->"
-
-
-def pct(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def load() -> str:
-    return " / ".join(f"{value:.1f}" for value in os.getloadavg())
-
-
-def committed(save: Callable[[], SettingsChange]) -> tuple[SettingsChange, float, float]:
-    """Run `save` (a service call); return its result, and the moment its transaction committed.
-
-    The clocks (perf_counter, and wall time to compare with the simulator's) are read by the first on-commit
-    callback, before the service's own (which enqueues delivery).
-    """
-    moment: list[float] = []
-    with transaction.atomic():
-        transaction.on_commit(lambda: moment.extend((time.perf_counter(), time.time())))
-        change = save()
-    return change, moment[0], moment[1]
 
 
 class Command(BaseCommand):
@@ -89,6 +58,11 @@ class Command(BaseCommand):
         parser.add_argument("--nodes", default="10,100,1000")
         parser.add_argument("--changes", type=int, default=20)
         parser.add_argument("--output", default="docs/benchmarks/fanout.md")
+        parser.add_argument(
+            "--batch-domains", type=int, default=100, help="domains of the batch case (0: none)"
+        )
+        parser.add_argument("--batch-nodes", type=int, default=1000)
+        parser.add_argument("--batch-changes", type=int, default=6)
         parser.add_argument(
             "--nginx-edges",
             action=argparse.BooleanOptionalAction,
@@ -102,56 +76,31 @@ class Command(BaseCommand):
         if "bench" not in str(connection.settings_dict["NAME"]):
             raise CommandError("Run on a dedicated database whose name contains 'bench' (see `make bench`).")
         sizes = [int(n) for n in nodes.split(",")]
-        sim = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "edge.benchsim",
-                "--key",
-                KEY,
-                "--ports",
-                f"{BASE_PORT}-{BASE_PORT + max(sizes) - 1}",
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        assert sim.stdout is not None
-        sim.stdout.readline()
-        worker = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "celery",
-                "-A",
-                "console",
-                "worker",
-                "--concurrency",
-                "2",
-                "--loglevel",
-                "WARNING",
-                "--without-gossip",
-                "--without-mingle",
-                "--hostname",
-                f"bench-{os.getpid()}@%h",
-            ],
-            env=os.environ | {"EDGE_RECONCILE_INTERVAL": "3600"},
-        )
-        rows = []
+        batch_domains, batch_nodes = options["batch_domains"], options["batch_nodes"]
+        fleet = Fleet(BASE_PORT, max([*sizes, batch_nodes if batch_domains else 0]))
+        fleet.start_agents()
+        rows, batch_rows = [], []
         edges_row = None
         try:
             domain, user = self._setup()
-            for size in sizes:
-                rows.append(self._measure(domain, user, size, changes))
-            sim.terminate()
+            for workers in (2, 1):
+                fleet.start_workers(workers)
+                for size in sizes if workers == 2 else [size for size in sizes if size >= 1000]:
+                    rows.append(self._measure(fleet, domain, user, size, changes) | {"workers": workers})
+                if batch_domains:
+                    batch_rows.append(
+                        measure_batch(fleet, user, batch_domains, batch_nodes, options["batch_changes"])
+                        | {"workers": workers}
+                    )
+                    self.stdout.write(batch_rows[-1]["line"])
+            fleet.stop()
             if nginx_edges:
+                fleet.start_workers(2)
                 edges_row = self._measure_nginx_edges(user, changes)
         finally:
-            worker.terminate()
-            sim.terminate()
-            worker.wait()
-            sim.wait()
+            fleet.stop()
             EdgeNode.objects.all().delete()
-        self._report(rows, edges_row, changes, output)
+        self._report(rows, batch_rows, edges_row, changes, output)
 
     def _setup(self) -> tuple[Domain, Any]:
         EdgeNode.objects.all().delete()
@@ -159,7 +108,7 @@ class Command(BaseCommand):
         # Earlier runs leave dead rows behind faster than autovacuum clears them (an index scan for pending
         # deployments once walked 50,000 dead entries for 130 live rows): start every run from clean tables.
         with connection.cursor() as cursor:
-            for model in (Deployment, ConfigRevision, EdgeNode, Domain):
+            for model in (NodeDomainState, AppliedRevision, ConfigRevision, EdgeNode, Domain):
                 cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
         account, _ = Account.objects.get_or_create(name="bench")
         user, _ = get_user_model().objects.get_or_create(username="bench")
@@ -180,23 +129,12 @@ class Command(BaseCommand):
         )
         return domain, user
 
-    def _set_nodes(self, size: int) -> list[EdgeNode]:
-        EdgeNode.objects.all().delete()
-        EdgeNode.objects.bulk_create(
-            [
-                EdgeNode(name=f"bench-{n:04}", agent_url=f"http://127.0.0.1:{BASE_PORT + n}", signing_key=KEY)
-                for n in range(size)
-            ]
-        )
-        return list(EdgeNode.objects.all())
-
-    def _measure(self, domain: Domain, user: Any, size: int, changes: int) -> dict[str, Any]:
-        nodes = self._set_nodes(size)
+    def _measure(self, fleet: Fleet, domain: Domain, user: Any, size: int, changes: int) -> dict[str, Any]:
+        nodes = fleet.set_nodes(size)
         load_before = load()
-        times, floor = [], []
+        times, floors = [], []
         phases: list[tuple[float, float, float]] = []
-        arrivals_url = f"http://127.0.0.1:{BASE_PORT}/v1/arrivals"
-        httpx.get(arrivals_url)
+        fleet.arrivals()
         for n in range(changes + 1):
             change, start, wall = committed(
                 lambda n=n: origin_sni_update(
@@ -210,26 +148,27 @@ class Command(BaseCommand):
             assert revision is not None
             deadline = start + 60
             while (
-                Deployment.objects.filter(revision=revision, status=DeploymentStatus.APPLIED).count() < size
+                NodeDomainState.objects.filter(domain=domain, applied_number__gte=revision.number).count()
+                < size
             ):
                 if time.perf_counter() > deadline:
                     raise CommandError(f"{size} nodes: revision {revision.number} not applied in 60 s")
                 time.sleep(POLL)
             took = time.perf_counter() - start
             done = time.time()
-            arrived = httpx.get(arrivals_url).json()
+            arrived = fleet.arrivals()
             if n:  # the first change warms the worker's connections and caches
                 times.append(took)
                 phases.append((min(arrived) - wall, max(arrived) - min(arrived), done - max(arrived)))
                 # The floor right after, under the same load: the same payload to the same endpoints.
-                floor.append(self._floor(nodes, revision.document))
-                httpx.get(arrivals_url)
+                floors.append(floor(nodes, [revision.document]))
+                fleet.arrivals()
         row = {
             "nodes": size,
             "median": statistics.median(times),
             "p95": pct(times, 0.95),
-            "floor_median": statistics.median(floor),
-            "floor_p95": pct(floor, 0.95),
+            "floor_median": statistics.median(floors),
+            "floor_p95": pct(floors, 0.95),
             "load": f"{load_before} → {load()}",
             "phases": [statistics.median(phase[i] for phase in phases) for i in range(3)],
         }
@@ -310,8 +249,8 @@ class Command(BaseCommand):
                 served = time.perf_counter() - start
                 # An agent answers once its old nginx workers take no new connections: from then on every
                 # request must get the new revision and the certificate of the new SNI.
-                while Deployment.objects.filter(
-                    revision=revision, status=DeploymentStatus.APPLIED
+                while NodeDomainState.objects.filter(
+                    domain=domain, applied_number__gte=revision.number
                 ).count() < len(edges):
                     if time.perf_counter() > start + 60:
                         raise CommandError(f"revision {wanted} not applied in 60 s")
@@ -349,27 +288,13 @@ class Command(BaseCommand):
         )
         return row
 
-    def _floor(self, nodes: list[EdgeNode], document: dict[str, Any]) -> float:
-        body = json.dumps({"domains": [document]}, separators=(",", ":")).encode()
-
-        async def run() -> float:
-            limits = httpx.Limits(max_connections=settings.EDGE_PUSH_CONCURRENCY, max_keepalive_connections=0)
-            semaphore = asyncio.Semaphore(settings.EDGE_PUSH_CONCURRENCY)
-            async with httpx.AsyncClient(timeout=10, limits=limits) as client:
-
-                async def one(url: str) -> None:
-                    async with semaphore:
-                        response = await client.post(url, content=body, headers=signed_headers(KEY, body))
-                        response.raise_for_status()
-
-                start = time.perf_counter()
-                await asyncio.gather(*(one(node.agent_url + "/v1/config") for node in nodes))
-                return time.perf_counter() - start
-
-        return asyncio.run(run())
-
     def _report(
-        self, rows: list[dict[str, Any]], edges_row: dict[str, Any] | None, changes: int, output: str
+        self,
+        rows: list[dict[str, Any]],
+        batch_rows: list[dict[str, Any]],
+        edges_row: dict[str, Any] | None,
+        changes: int,
+        output: str,
     ) -> None:
         path = Path(output)
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -377,37 +302,64 @@ class Command(BaseCommand):
             "# Edge fan-out benchmark",
             "",
             f"`make bench-fanout`: {changes} Origin SNI changes per size (after one warm-up change), through",
-            f"the page's service, a real Celery worker on `{settings.CELERY_BROKER_URL.split(':')[0]}` and "
+            f"the page's service, real Celery workers on `{settings.CELERY_BROKER_URL.split(':')[0]}` and "
             f"{connection.vendor}; the clock starts when the",
-            "service's transaction commits and stops when the console records every node's deployment as",
-            f"applied (checked every {POLL * 1000:.0f} ms). Simulated agents: one process, many ports,",
+            "service's transaction commits and stops when the console records every node as having applied",
+            f"the revision (checked every {POLL * 1000:.0f} ms). Simulated agents: one process, many ports,",
             "signatures verified. Floor: right after each change, the same payload sent concurrently to the",
             f"same endpoints by a bare httpx client. Machine: {os.cpu_count()} cores, shared with other",
-            "work; load average (1 / 5 / 15 min) before → after each size.",
+            "work; load average (1 / 5 / 15 min) before → after each size. Celery: the given number of",
+            "worker processes (concurrency 1 each, as on as many machines); a change's delivery is split",
+            f"into one task per {settings.EDGE_DELIVERY_NODES_PER_TASK} nodes (at most",
+            f"{settings.EDGE_DELIVERY_MAX_TASKS}), which the workers take in parallel.",
             "",
-            "| nodes | median | p95 | floor median | floor p95 | median / floor | load average |",
-            "|---|---|---|---|---|---|---|",
+            "| nodes | workers | median | p95 | floor median | floor p95 | median / floor | load average |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for row in rows:
             lines.append(
-                f"| {row['nodes']} | {row['median'] * 1000:.0f} ms | {row['p95'] * 1000:.0f} ms | "
+                f"| {row['nodes']} | {row['workers']} | {row['median'] * 1000:.0f} ms "
+                f"| {row['p95'] * 1000:.0f} ms | "
                 f"{row['floor_median'] * 1000:.0f} ms | {row['floor_p95'] * 1000:.0f} ms "
                 f"| {row['ratio']:.2f}× | {row['load']} |"
             )
         lines += [
             "",
             "Where a change's time goes (medians; wall clock of the console and of the simulator): from the",
-            "commit to the first push received (enqueue, worker pickup, loading the lagging deployments,",
+            "commit to the first push received (enqueue, worker pickup, loading the lagging pairs,",
             "placing the requests), from the first to the last push received (the fan-out itself), and from",
-            "the last push received to the benchmark seeing every deployment applied (answers, the outcome",
+            "the last push received to the benchmark seeing every node applied (answers, the outcome",
             "written in a few statements, the domain's status, and this benchmark's polling).",
             "",
-            "| nodes | commit → first push | first → last push | last push → all applied seen |",
-            "|---|---|---|---|",
+            "| nodes | workers | commit → first push | first → last push | last push → all applied seen |",
+            "|---|---|---|---|---|",
         ]
         for row in rows:
             first, spread, after = (value * 1000 for value in row["phases"])
-            lines.append(f"| {row['nodes']} | {first:.0f} ms | {spread:.0f} ms | {after:.0f} ms |")
+            lines.append(
+                f"| {row['nodes']} | {row['workers']} | {first:.0f} ms | {spread:.0f} ms | {after:.0f} ms |"
+            )
+        if batch_rows:
+            lines += [
+                "",
+                "## Many domains in one batch",
+                "",
+                f"{batch_rows[0]['changes']} changes (after one warm-up) of Origin SNI on "
+                f"{batch_rows[0]['domains']} domains at once, through",
+                "the service of BatchSetCdnDomainConfig (one transaction); the clock stops when none of the",
+                "new revisions is outstanding any more (every node applied every domain, as the domains'",
+                'status and the "n of N edge nodes" line read it; checked every 10 ms). Floor: the same',
+                "documents in one body sent to every node by a bare client, right after each change.",
+                "",
+                "| domains | nodes | workers | median | p95 | floor median | target | load average |",
+                "|---|---|---|---|---|---|---|---|",
+                *(
+                    f"| {row['domains']} | {row['nodes']} | {row['workers']} | {row['median'] * 1000:.0f} ms "
+                    f"| {row['p95'] * 1000:.0f} ms | {row['floor_median'] * 1000:.0f} ms | ≤ 3000 ms median "
+                    f"| {row['load']} |"
+                    for row in batch_rows
+                ),
+            ]
         if edges_row is not None:
             lines += [
                 "",
