@@ -8,12 +8,12 @@ import json
 import pytest
 from django.test import Client
 from django.urls import reverse
-from django.utils import translation
+from django.utils import timezone, translation
 
 from accounts.audit import ChangeContext
 from domains.delivery_status import failure_reason
 from domains.models import OriginFetchSettings
-from edge.models import Deployment, DeploymentStatus, EdgeNode
+from edge.models import EdgeNode, NodeDomainState
 from edge.tasks import enqueue_node_delivery
 from origin_fetch.services import origin_host_update
 from tests import factories
@@ -28,11 +28,32 @@ def failed(alice, cdn_domain):
     """edge-1 applied the domain's latest revision; edge-2 failed it (its agent timed out)."""
     for name in ("edge-1", "edge-2"):
         factories.make_node(name, f"http://127.0.0.1:9/{name}")
-    origin_host_update(domain=cdn_domain, host="origin.alpha.example", context=ChangeContext(alice))
-    deployments = Deployment.objects.filter(revision__domain=cdn_domain)
-    deployments.filter(node__name="edge-1").update(status=DeploymentStatus.APPLIED)
-    deployments.filter(node__name="edge-2").update(
-        status=DeploymentStatus.FAILED, last_error=TIMEOUT, attempts=3
+    change = origin_host_update(domain=cdn_domain, host="origin.alpha.example", context=ChangeContext(alice))
+    number = change.revision.number
+    edge_1, edge_2 = EdgeNode.objects.get(name="edge-1"), EdgeNode.objects.get(name="edge-2")
+    now = timezone.now()
+    NodeDomainState.objects.update_or_create(
+        node=edge_1,
+        domain=cdn_domain,
+        defaults={
+            "number": number,
+            "applied_number": number,
+            "applied_at": now,
+            "status": "applied",
+            "attempts": 1,
+            "updated_at": now,
+        },
+    )
+    NodeDomainState.objects.update_or_create(
+        node=edge_2,
+        domain=cdn_domain,
+        defaults={
+            "number": number,
+            "status": "failed",
+            "last_error": TIMEOUT,
+            "attempts": 3,
+            "updated_at": now,
+        },
     )
     return cdn_domain
 
