@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from playwright.sync_api import expect
 
 from domains.models import Domain, DomainStatus
 from edge.models import EdgeNode
@@ -14,6 +15,19 @@ from tests.processes import AgentProcess, wait_for
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SCREENSHOTS = os.environ.get("CONSOLE_SCREENSHOTS")  # a folder: the journey tests save each step there
+
+# A save goes through the live server, a Celery worker and three agents on a machine of two cores shared by
+# all of them (and by CI's other work): Playwright's 5 s default wait for what a save changes is too short
+# there. What a test waits for still has to happen; only the patience is longer.
+WAIT_MS = 20_000
+expect.set_options(timeout=WAIT_MS)
+
+
+@pytest.fixture(autouse=True)
+def patient_page(request):
+    """Actions and waits on the page share the expectations' patience."""
+    if "page" in request.fixturenames:
+        request.getfixturevalue("page").set_default_timeout(WAIT_MS)
 
 
 @pytest.fixture(scope="session")
