@@ -78,13 +78,13 @@ def _handle(request: HttpRequest) -> dict[str, Any]:
         )
     signed = _signed_request(request)
     address = request.META.get("REMOTE_ADDR") or ""
-    throttling.refuse_if_locked(address=address)
     found: list[Credential] = []
     asked: list[str] = []
 
     def secret_for(access_key_id: str) -> str | None:
         asked.append(access_key_id)
-        throttling.refuse_if_locked(access_key_id=access_key_id)
+        # The client address and the AccessKey ID, in one round trip to the counters.
+        throttling.refuse_if_locked(access_key_id=access_key_id, address=address)
         credential = credentials.credential_for(access_key_id)
         if credential is None:
             return None
@@ -94,6 +94,8 @@ def _handle(request: HttpRequest) -> dict[str, Any]:
     try:
         verified = verify(signed, secret_for=secret_for, nonce_seen=_nonce_seen)
     except SignatureError as exc:
+        if not asked:  # refused before its AccessKey ID was read: a locked address hears that first
+            throttling.refuse_if_locked(address=address)
         if exc.code in throttling.GUESSES:
             throttling.record_failure(access_key_id=asked[-1] if asked else "", address=address)
         raise
