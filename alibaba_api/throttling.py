@@ -21,8 +21,10 @@ from django.core.cache import cache
 
 from alibaba_api.errors import ApiError
 
-# The signature failures that count as guesses (a wrong clock or a reused nonce does not).
-GUESSES = {"SignatureDoesNotMatch", "IncompleteSignature", "InvalidAccessKeyId.NotFound"}
+# The signature failures that count as guesses: a wrong secret, an unknown AccessKey ID. A call that is not
+# signed at all guesses nothing (a load balancer's health check is one), nor does a wrong clock or a reused
+# nonce.
+GUESSES = {"SignatureDoesNotMatch", "InvalidAccessKeyId.NotFound"}
 
 
 def throttled(wait_seconds: float, why: str) -> ApiError:

@@ -48,6 +48,15 @@ def test_forty_wrong_secrets_lock_the_key_out_even_with_the_right_secret(alice, 
     assert SignedClient(Client(REMOTE_ADDR="203.0.113.6"), other).call("DescribeUserDomains").status == 200
 
 
+@override_settings(ALIBABA_API_FAILURE_LIMIT=3, ALIBABA_API_FAILURE_WINDOW=60)
+def test_unsigned_calls_such_as_health_checks_never_lock_the_address_out(alice, cdn_domain):
+    unsigned = Client(REMOTE_ADDR="203.0.113.5")
+    answers = [unsigned.post("/?Action=DescribeUserDomains") for _ in range(10)]
+    assert [answer.json()["Code"] for answer in answers] == ["IncompleteSignature"] * 10
+    signed = SignedClient(Client(REMOTE_ADDR="203.0.113.5"), make_key(alice))
+    assert signed.call("DescribeUserDomains").status == 200
+
+
 @override_settings(ALIBABA_API_FAILURE_LIMIT=3, ALIBABA_API_FAILURE_WINDOW=2)
 def test_the_lock_ends_after_its_window(alice, cdn_domain):
     api = SignedClient(Client(), make_key(alice))
