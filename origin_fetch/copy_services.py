@@ -17,16 +17,7 @@ from origin_fetch.validators import settings_clean, validate_origin_host
 
 # What is copied: the domain-wide back-to-origin settings. Origins, and each origin's own SNI, belong to the
 # target domain and stay as they are.
-COPIED_FIELDS = (
-    "forward_scheme_enabled",
-    "forward_scheme",
-    "http_port",
-    "https_port",
-    "origin_host",
-    "sni_enabled",
-    "sni_name",
-    "verify_origin_cert",
-)
+COPIED_FIELDS = OriginFetchSettings.VALUE_FIELDS
 
 
 def origin_fetch_settings_copy(
