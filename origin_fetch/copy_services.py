@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.audit import ChangeContext
 from domains import configured
-from domains.models import FOLLOW_HOST, Domain, Origin, OriginFetchSettings
-from origin_fetch.services import SettingsChange, _ports, _settings_update_many
+from domains.models import Domain, OriginFetchSettings
+from origin_fetch.services import SettingsChange, _ports, _settings_update_many, domains_following_host
 from origin_fetch.validators import settings_clean, validate_origin_host
 
 # What is copied: the domain-wide back-to-origin settings. Origins, and each origin's own SNI, belong to the
@@ -38,9 +38,7 @@ def origin_fetch_settings_copy(
     # As saved now (the caller's instance may be older), or the defaults when none were ever saved.
     saved = OriginFetchSettings.objects.filter(domain=source).first() or OriginFetchSettings(domain=source)
     values = {field: getattr(saved, field) for field in COPIED_FIELDS}
-    followed = set(
-        Origin.objects.filter(domain__in=targets, sni_host=FOLLOW_HOST).values_list("domain_id", flat=True)
-    )
+    followed = domains_following_host(targets)
 
     def clean(domain: Domain, settings: OriginFetchSettings) -> dict[str, Any]:
         new = settings_clean(values, origin_ports=_ports(domain))
