@@ -25,9 +25,32 @@ expect.set_options(timeout=WAIT_MS)
 
 @pytest.fixture(autouse=True)
 def patient_page(request):
-    """Actions and waits on the page share the expectations' patience."""
-    if "page" in request.fixturenames:
-        request.getfixturevalue("page").set_default_timeout(WAIT_MS)
+    """Actions and waits on the page share the expectations' patience; what the page asked of the server
+    and what its console said are kept, and shown with the test's failure."""
+    if "page" not in request.fixturenames:
+        return
+    page = request.getfixturevalue("page")
+    page.set_default_timeout(WAIT_MS)
+    log = request.node.page_log = []
+    page.on("console", lambda message: log.append(f"console {message.type}: {message.text}"))
+    page.on("pageerror", lambda error: log.append(f"page error: {error}"))
+    page.on("requestfailed", lambda req: log.append(f"{req.method} {req.url} failed: {req.failure}"))
+    page.on(
+        "response",
+        lambda response: log.append(
+            f"{response.request.method} {response.url} -> {response.status}"
+            f" {response.headers.get('hx-trigger', '')}".rstrip()
+        ),
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    log = getattr(item, "page_log", None)
+    if log and report.failed:
+        report.sections.append(("what the page did", "\n".join(log[-60:])))
+    return report
 
 
 @pytest.fixture(scope="session")
