@@ -125,20 +125,20 @@ class NodeDomainState(models.Model):
 
 
 class AppliedRevision(models.Model):
-    """When a node applied a revision: the per-node times of the revision history. Kept
-    `EDGE_APPLIED_HISTORY_DAYS` days, then pruned by the periodic `edge.prune_history` task (the latest
-    revision's times stay in `NodeDomainState`)."""
+    """When nodes applied a revision: one row per revision and delivery round, naming the nodes that applied
+    it in that round (`node_ids`), so the history grows with revisions and rounds, not with nodes (a change
+    delivered to 1,000 nodes by four tasks writes four rows). The per-node times of the revision history;
+    kept `EDGE_APPLIED_HISTORY_DAYS` days, then pruned by the periodic `edge.prune_history` task (the
+    latest revision's times stay in `NodeDomainState`). A node deleted since stays named by its id, which
+    no other node takes."""
 
     revision = models.ForeignKey(ConfigRevision, on_delete=models.CASCADE, related_name="applications")
-    node = models.ForeignKey(EdgeNode, on_delete=models.CASCADE, related_name="+", db_index=False)
     applied_at = models.DateTimeField(_("applied at"), db_index=True)
+    node_ids = models.JSONField(_("nodes"), default=list)
 
     class Meta:
         verbose_name = _("applied revision")
         verbose_name_plural = _("applied revisions")
-        constraints = [
-            models.UniqueConstraint(fields=["revision", "node"], name="applied_revision_unique_per_node")
-        ]
 
     def __str__(self) -> str:
-        return f"{self.revision} on {self.node_id}"
+        return f"{self.revision} on {len(self.node_ids)} nodes"

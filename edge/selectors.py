@@ -1,8 +1,8 @@
 """Reads of delivery: how a domain's revisions stand on each edge node.
 
 A node's status on the domain's latest revision comes from its `NodeDomainState`; on an older revision, from
-the per-node history (`AppliedRevision`, pruned after EDGE_APPLIED_HISTORY_DAYS): applied when the node
-applied it, superseded when a newer revision was published before it did.
+the history of delivery rounds (`AppliedRevision`, pruned after EDGE_APPLIED_HISTORY_DAYS): applied when the
+node applied it, superseded when a newer revision was published before it did.
 """
 
 from __future__ import annotations
@@ -59,11 +59,10 @@ def revision_progress(*, domain_id: int, number: int, latest: int) -> list[NodeP
     )
     history: dict[int, datetime] = {}
     if number < latest:
-        history = dict(
-            AppliedRevision.objects.filter(
-                revision__domain_id=domain_id, revision__number=number
-            ).values_list("node_id", "applied_at")
-        )
+        rounds = AppliedRevision.objects.filter(revision__domain_id=domain_id, revision__number=number)
+        for node_ids, applied_at in rounds.order_by("applied_at").values_list("node_ids", "applied_at"):
+            for node_id in node_ids:
+                history.setdefault(node_id, applied_at)
     return [
         _progress(node, node.states[0] if node.states else None, number, latest, history.get(node.pk))
         for node in nodes

@@ -116,8 +116,9 @@ class Each(NamedTuple):
     values: list[Any]
 
 
-def _upsert(model: type[Model], columns: dict[str, Any], conflict: str) -> int:
-    """INSERT rows into `model`'s table, with the ON CONFLICT clause given; returns the rows written.
+def _upsert(model: type[Model], columns: dict[str, Any], conflict: str, returning: str = "") -> list[tuple]:
+    """INSERT rows into `model`'s table, with the ON CONFLICT clause given; returns the `returning` columns
+    of the rows written (inserted or updated).
 
     `columns` maps each column to its values (`Each`) or to one value for every row. On PostgreSQL, one
     statement whatever the number of rows: the values go as one array per column (`unnest`), so neither the
@@ -126,8 +127,10 @@ def _upsert(model: type[Model], columns: dict[str, Any], conflict: str) -> int:
     each = [value for value in columns.values() if isinstance(value, Each)]
     count = len(each[0].values)
     if not count:
-        return 0
+        return []
     names = ", ".join(columns)
+    if returning:
+        conflict += f" RETURNING {returning}"
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             params: list[Any] = []
@@ -150,8 +153,8 @@ def _upsert(model: type[Model], columns: dict[str, Any], conflict: str) -> int:
                 f" {conflict}",
                 params,
             )
-            return max(cursor.rowcount, 0)
-        written = 0
+            return cursor.fetchall() if returning else []
+        written = []
         template = "(" + ", ".join(["%s"] * len(columns)) + ")"
         rows = [
             [value.values[row] if isinstance(value, Each) else value for value in columns.values()]
@@ -164,22 +167,22 @@ def _upsert(model: type[Model], columns: dict[str, Any], conflict: str) -> int:
                 f" VALUES {', '.join([template] * len(chunk))} {conflict}",
                 [value for row in chunk for value in row],
             )
-            written += max(cursor.rowcount, 0)
+            if returning:
+                written += cursor.fetchall()
         return written
 
 
 def record_applied(pairs: list[Lagging], *, now: datetime) -> int:
-    """The nodes hold these revisions now; returns how many pairs moved to applied. Each also goes to the
-    per-node history (`AppliedRevision`)."""
+    """The nodes hold these revisions now; returns how many pairs moved to applied. The revisions go to the
+    history (`AppliedRevision`) with the nodes that moved to them: a row per revision."""
     if not pairs:
         return 0
     t = _table(NodeDomainState)
     numbers = Each("integer", [p.number for p in pairs])
-    nodes = Each("bigint", [p.node_id for p in pairs])
     moved = _upsert(
         NodeDomainState,
         {
-            "node_id": nodes,
+            "node_id": Each("bigint", [p.node_id for p in pairs]),
             "domain_id": Each("bigint", [p.domain_id for p in pairs]),
             "applied_number": numbers,
             "applied_at": now,
@@ -195,13 +198,19 @@ def record_applied(pairs: list[Lagging], *, now: datetime) -> int:
         f" attempts = CASE WHEN {t}.number = excluded.number THEN {t}.attempts + 1 ELSE 1 END,"
         " last_error = '', updated_at = excluded.updated_at"
         f" WHERE {t}.applied_number < excluded.applied_number",
+        returning="node_id, domain_id",
     )
-    _upsert(
-        AppliedRevision,
-        {"revision_id": Each("bigint", [p.revision_id for p in pairs]), "node_id": nodes, "applied_at": now},
-        "ON CONFLICT (revision_id, node_id) DO NOTHING",
+    revision_of = {(p.node_id, p.domain_id): p.revision_id for p in pairs}
+    nodes: dict[int, list[int]] = {}
+    for node_id, domain_id in moved:
+        nodes.setdefault(revision_of[(node_id, domain_id)], []).append(node_id)
+    AppliedRevision.objects.bulk_create(
+        [
+            AppliedRevision(revision_id=revision_id, applied_at=now, node_ids=sorted(node_ids))
+            for revision_id, node_ids in nodes.items()
+        ]
     )
-    return moved
+    return len(moved)
 
 
 def record_failure(pairs: list[Lagging], error: str, *, final: bool, now: datetime) -> None:

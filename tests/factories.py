@@ -112,9 +112,10 @@ def node_deliveries(node: EdgeNode) -> set[tuple[str, int, str]]:
     node.refresh_from_db()
     held = {
         (name, number, DeploymentStatus.APPLIED.value)
-        for name, number in AppliedRevision.objects.filter(node=node).values_list(
-            "revision__domain__name", "revision__number"
+        for name, number, node_ids in AppliedRevision.objects.values_list(
+            "revision__domain__name", "revision__number", "node_ids"
         )
+        if node.pk in node_ids
     }
     if not node.enabled:
         return held

@@ -18,7 +18,7 @@ from tests import factories
 pytestmark = pytest.mark.django_db(transaction=True)
 
 BEFORE = ("edge", "0004_signing_keys_sealed")
-LATEST = ("edge", "0007_remove_deployment")
+LATEST = ("edge", "0008_applied_revision_rounds")
 
 
 def migrate(target: tuple[str, str]):  # type: ignore[no-untyped-def]
@@ -31,6 +31,7 @@ def migrate(target: tuple[str, str]):  # type: ignore[no-untyped-def]
 def test_the_data_migration_runs_outside_a_transaction():
     graph = MigrationLoader(connection, ignore_no_migrations=True).graph
     assert graph.nodes[("edge", "0006_deployments_to_node_states")].atomic is False
+    assert graph.nodes[("edge", "0008_applied_revision_rounds")].atomic is False
 
 
 def test_existing_deployments_become_the_delivery_state_and_no_acknowledgement_is_lost(alpha):
@@ -101,8 +102,28 @@ def test_existing_deployments_become_the_delivery_state_and_no_acknowledgement_i
     assert delivery_progress(domain_id=img.pk, number=1)[:2] == (3, 3)
     # The history within its retention moved; www's latest revision is still outstanding, img's is not.
     assert AppliedRevision.objects.filter(applied_at__lt=timezone.now() - timedelta(days=30)).count() == 0
-    assert AppliedRevision.objects.count() == 7
+    assert sum(len(row.node_ids) for row in AppliedRevision.objects.all()) == 7
     assert set(ConfigRevision.objects.filter(outstanding=True).values_list("domain__name", "number")) == {
         ("www.alpha.example", 3)
     }
     assert [(row[0], row[2], row[3]) for row in lagging_nodes()] == [("edge-b", 1, 3), ("edge-c", 2, 3)]
+
+
+def test_the_history_of_rounds_goes_back_to_a_row_per_node_and_forth_again(alpha):
+    """0008 regroups the per-node history into rounds; undone, every (revision, node, time) is back."""
+    a, b = (factories.make_node(f"edge-{n}", f"http://127.0.0.1:990{n}") for n in "ab")
+    www = factories.make_domain(account=alpha, name="www.alpha.example")
+    revision = ConfigRevision.objects.create(domain=www, number=1, document={"revision": 1}, source="console")
+    first, later = timezone.now() - timedelta(hours=2), timezone.now() - timedelta(hours=1)
+    AppliedRevision.objects.create(revision=revision, applied_at=first, node_ids=[a.pk])
+    AppliedRevision.objects.create(revision=revision, applied_at=later, node_ids=[b.pk])
+    try:
+        old = migrate(("edge", "0007_remove_deployment"))
+        rows = old.get_model("edge", "AppliedRevision").objects.values_list("node_id", "applied_at")
+        assert sorted(rows) == [(a.pk, first), (b.pk, later)]
+    finally:
+        migrate(LATEST)
+    assert sorted(AppliedRevision.objects.values_list("node_ids", "applied_at")) == [
+        ([a.pk], first),
+        ([b.pk], later),
+    ]
