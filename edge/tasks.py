@@ -3,23 +3,27 @@
 Changes enqueue through `enqueue_delivery_many` / `enqueue_node_delivery`, after their transaction commits;
 if the broker is down then, the change is saved and pending, and the reconciler delivers it later. A change's
 delivery is split over the nodes into at most EDGE_DELIVERY_MAX_TASKS tasks (one per
-EDGE_DELIVERY_NODES_PER_TASK enabled nodes), which the workers take in parallel.
+EDGE_DELIVERY_NODES_PER_TASK enabled nodes), which the workers take in parallel; while a shard's task waits
+in the queue, later changes join it (`edge.pending`).
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import random
 from datetime import timedelta
 
+import redis
 from celery import shared_task
+from celery.exceptions import Retry
 from celery.signals import task_postrun, task_prerun
 from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
 
-from edge import delivery
+from edge import delivery, pending
 from edge.models import AppliedRevision
 
 logger = logging.getLogger(__name__)
@@ -67,11 +71,28 @@ def deliver_domain(self, *, domain_id: int) -> None:  # type: ignore[no-untyped-
     reject_on_worker_lost=True,
     max_retries=settings.EDGE_PUSH_MAX_RETRIES,
 )
-def deliver_domains(self, *, domain_ids: list[int], shard: int = 0, shards: int = 1) -> None:  # type: ignore[no-untyped-def]
+def deliver_domains(  # type: ignore[no-untyped-def]
+    self, *, domain_ids: list[int] | None = None, shard: int = 0, shards: int = 1
+) -> None:
     """Push the latest revision of these domains to every node of the shard (node id modulo `shards` is
     `shard`) that lags, one request per node (a batch change of many domains is one fan-out); retry the
-    nodes that were unreachable."""
-    _deliver(self, domain_ids, shard=(shard, shards))
+    nodes that were unreachable. Without `domain_ids`, the domains pending for the shard (`edge.pending`):
+    every change made since the shard's last task started."""
+    if domain_ids is not None:
+        _deliver(self, domain_ids, shard=(shard, shards))
+        return
+    client = pending.store()
+    if client is None:
+        return
+    domain_ids = pending.take(client, shard, shards)
+    if not domain_ids:
+        return
+    try:
+        _deliver(self, domain_ids, shard=(shard, shards))
+    except Retry:
+        pending.done(client, domain_ids, shard, shards)  # the retry's message names them
+        raise
+    pending.done(client, domain_ids, shard, shards)
 
 
 @shared_task(
@@ -92,7 +113,10 @@ def _deliver(  # type: ignore[no-untyped-def]
     final = task.request.retries >= task.max_retries
     outcome = delivery.deliver(domain_ids=domain_ids, node_ids=node_ids, final=final, shard=shard)
     if outcome.transient_failures and not final:
-        raise task.retry(countdown=backoff(task.request.retries))
+        kwargs = dict(task.request.kwargs or {})
+        if domain_ids is not None:
+            kwargs["domain_ids"] = domain_ids  # a coalesced task's retry keeps the domains it took
+        raise task.retry(countdown=backoff(task.request.retries), kwargs=kwargs)
 
 
 @shared_task(name="edge.reconcile", acks_late=True, reject_on_worker_lost=True)
@@ -129,16 +153,32 @@ def delivery_shards(nodes: int) -> int:
 
 
 def enqueue_delivery_many(*, domain_ids: list[int], nodes: int = 0) -> None:
-    """Send the delivery tasks of these domains (`delivery_shards` of them for `nodes` enabled nodes); if
-    the broker is down, the reconciler delivers them later."""
+    """Deliver these domains: for each of the `delivery_shards` shares of `nodes` enabled nodes, join the
+    task already queued for it, or queue one (`edge.pending`). If the broker is down, the reconciler
+    delivers them later."""
     shards = delivery_shards(nodes)
+    client = pending.store()
     try:
         for shard in range(shards):
-            deliver_domains.delay(domain_ids=list(domain_ids), shard=shard, shards=shards)
+            _enqueue_shard(client, list(domain_ids), shard, shards)
     except Exception:  # the broker is down: the change is saved and pending; reconcile picks it up
         logger.warning(
             "Could not enqueue delivery of domains %s; the reconciler will deliver them", domain_ids
         )
+
+
+def _enqueue_shard(client: redis.Redis | None, domain_ids: list[int], shard: int, shards: int) -> None:
+    if client is None:
+        deliver_domains.delay(domain_ids=domain_ids, shard=shard, shards=shards)
+        return
+    if not pending.join(client, domain_ids, shard, shards):
+        return  # a task of this shard waits in the queue: it takes these domains too
+    try:
+        deliver_domains.delay(shard=shard, shards=shards)
+    except Exception:
+        with contextlib.suppress(redis.RedisError):
+            pending.not_queued(client, shard, shards)
+        raise
 
 
 def enqueue_node_delivery(*, node_id: int) -> None:

@@ -32,6 +32,17 @@ def require_postgresql_and_redis() -> None:
     )
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """A request in another language (the test client's) leaves it active in the thread: each test starts
+    from the default language whatever ran before it."""
+    from django.utils import translation
+
+    translation.deactivate()
+    yield
+    translation.deactivate()
+
+
 @pytest.fixture
 def alpha(db):
     return factories.make_account("alpha")

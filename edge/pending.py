@@ -1,0 +1,70 @@
+"""Coalescing of delivery tasks: while a task of a shard waits in the queue, the changes made meanwhile join
+it instead of queueing a task each.
+
+A change adds its domains to the shard's pending set, in the broker's Redis, and queues a task only if none
+of that shard is queued already (a flag, set if absent); a task, when it starts, lowers the flag, then reads
+the set and delivers what it holds, and removes what it delivered from the set only once done (a worker
+killed meanwhile leaves them for the message delivered again). A change that comes while a task runs
+queues the next one. So under a stream of changes, each shard has at most one task waiting, and the workers
+deliver rounds of many changes instead of running one task per change that finds the work already done (at
+20 batch changes a second on 1,000 nodes, those tasks took a third of the machine).
+
+The flag lives `QUEUED_SECONDS`: should the queued task be lost (a broker restart), changes queue tasks again
+after that, and the reconciler delivers what waited. Without a Redis broker (the embedded default), every
+change queues its own task, with its domains.
+"""
+
+from __future__ import annotations
+
+import redis
+from django.conf import settings
+from django.db import connection
+
+QUEUED_SECONDS = 10
+PENDING_SECONDS = 3600
+
+_store: tuple[str, redis.Redis] | None = None
+
+
+def store() -> redis.Redis | None:
+    """The broker's Redis (one client per process), or None if the broker is not Redis."""
+    global _store
+    url = settings.CELERY_BROKER_URL
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        return None
+    if _store is None or _store[0] != url:
+        _store = (url, redis.Redis.from_url(url))
+    return _store[1]
+
+
+def _key(shard: int, shards: int) -> str:
+    """The pending set of one shard; the flag is this with ":queued". Named after the database, so that two
+    consoles (or two test runs) sharing a Redis never take each other's domains."""
+    return f"edge:pending:{connection.settings_dict['NAME']}:{shards}:{shard}"
+
+
+def join(client: redis.Redis, domain_ids: list[int], shard: int, shards: int) -> bool:
+    """Add the domains to the shard's pending set; True if the caller must queue a task to take it (none
+    is queued), False if a queued task takes them."""
+    key = _key(shard, shards)
+    pipe = client.pipeline()
+    pipe.sadd(key, *domain_ids).expire(key, PENDING_SECONDS)
+    pipe.set(f"{key}:queued", 1, nx=True, ex=QUEUED_SECONDS)
+    return bool(pipe.execute()[2])
+
+
+def not_queued(client: redis.Redis, shard: int, shards: int) -> None:
+    """The task could not be queued after all: the next change queues one."""
+    client.delete(f"{_key(shard, shards)}:queued")
+
+
+def take(client: redis.Redis, shard: int, shards: int) -> list[int]:
+    """A task starts: lower the flag (a change from now on queues the next task), then the domains pending."""
+    key = _key(shard, shards)
+    client.delete(f"{key}:queued")
+    return sorted(int(member) for member in client.smembers(key))
+
+
+def done(client: redis.Redis, domain_ids: list[int], shard: int, shards: int) -> None:
+    """These domains were delivered (or a retry of the task carries them): they leave the set."""
+    client.srem(_key(shard, shards), *domain_ids)
