@@ -27,6 +27,9 @@ from edge.state import Lagging, lagging_pairs, record_applied, record_failure
 
 logger = logging.getLogger(__name__)
 
+# How fresh a node's "last contact" is kept: its row is written again only once it is older than this.
+CONTACT_RESOLUTION = timedelta(seconds=60)
+
 
 @dataclass
 class DeliveryOutcome:
@@ -128,8 +131,11 @@ def deliver(
         domain_status_refresh(domain_ids=sorted({d.domain_id for d in pairs}))
 
     # The nodes' last contact last: what a user waits for (node states, domain statuses) is written first.
-    if contacted:
-        EdgeNode.objects.filter(pk__in=contacted).update(last_contact_at=now, last_error="")
+    if contacted:  # to the minute (a round every second would rewrite every node's row each second)
+        stale = Q(last_contact_at__isnull=True) | Q(last_contact_at__lt=now - CONTACT_RESOLUTION)
+        EdgeNode.objects.filter(stale | ~Q(last_error=""), pk__in=contacted).update(
+            last_contact_at=now, last_error=""
+        )
     for error, node_ids in node_errors.items():
         EdgeNode.objects.filter(pk__in=node_ids).update(last_error=error[:2000])
     return outcome

@@ -84,15 +84,14 @@ def deliver_domains(  # type: ignore[no-untyped-def]
     client = pending.store()
     if client is None:
         return
-    domain_ids = pending.take(client, shard, shards)
-    if not domain_ids:
-        return
-    try:
-        _deliver(self, domain_ids, shard=(shard, shards))
-    except Retry:
-        pending.done(client, domain_ids, shard, shards)  # the retry's message names them
-        raise
-    pending.done(client, domain_ids, shard, shards)
+    domain_ids = pending.take(client, shard, shards, self.request.id)
+    if domain_ids:
+        try:
+            _deliver(self, domain_ids, shard=(shard, shards))
+        except Retry:
+            pending.done(client, shard, shards, self.request.id)  # the retry's message names them
+            raise
+    pending.done(client, shard, shards, self.request.id)
 
 
 @shared_task(

@@ -1,5 +1,6 @@
-"""Changes made while a delivery task waits in the queue join it (edge.pending): real Redis broker, real
-Celery worker started afterwards with the reconciler out of the way, real agents."""
+"""Changes made while a delivery task waits in the queue join it (edge.pending): a real Redis broker of the
+test's own (the suite's worker must not take its tasks), a real Celery worker started afterwards with the
+reconciler out of the way, real agents."""
 
 from __future__ import annotations
 
@@ -23,11 +24,11 @@ def _real_services():
     require_postgresql_and_redis()
 
 
-def test_changes_made_while_a_task_waits_are_delivered_by_that_one_task(edge_agents, alpha, alice):
+def test_changes_made_while_a_task_waits_are_delivered_by_that_one_task(broker, edge_agents, alpha, alice):
     client = pending.store()
+    assert client.connection_pool.connection_kwargs["port"] == broker.port
     domains = [factories.make_domain(account=alpha, name=f"d{n}.alpha.example") for n in range(3)]
     assert delivery_shards(len(edge_agents)) == 1
-    client.delete(f"{pending._key(0, 1)}:queued", pending._key(0, 1))  # nothing waits from an earlier test
     queued = client.llen(QUEUE)
 
     for n, domain in enumerate(domains * 2):  # six changes, no worker running
@@ -55,3 +56,24 @@ def test_changes_made_while_a_task_waits_are_delivered_by_that_one_task(edge_age
         )
     finally:
         worker.stop()
+
+
+def test_a_domain_changed_again_while_its_task_runs_is_left_for_the_next_task(broker):
+    client = pending.store()
+    key = pending._key(0, 1)
+
+    assert pending.join(client, [1, 2], 0, 1) is True, "none queued: the first change queues a task"
+    assert pending.join(client, [2, 3], 0, 1) is False, "a task waits: the next change joins it"
+    assert pending.take(client, 0, 1, "t1") == [1, 2, 3]
+    assert pending.join(client, [2], 0, 1) is True, "the task has started: a change queues the next one"
+    pending.done(client, 0, 1, "t1")
+    assert pending.take(client, 0, 1, "t2") == [2], "what changed during the first task is still pending"
+    pending.done(client, 0, 1, "t2")
+
+    # A worker killed before it was done: the same message, delivered again, takes its domains again.
+    pending.join(client, [5], 0, 1)
+    assert pending.take(client, 0, 1, "t3") == [5]
+    pending.join(client, [6], 0, 1)
+    assert pending.take(client, 0, 1, "t3") == [5, 6]
+    pending.done(client, 0, 1, "t3")
+    assert client.keys(f"{key}*") == [], "nothing is left behind"

@@ -7,13 +7,11 @@ suite's PostgreSQL database, with real agent processes.
 from __future__ import annotations
 
 import json
-import shutil
 import signal
 import time
 
 import httpx
 import pytest
-from django.db import connection
 
 from accounts.audit import ChangeContext
 from domains.models import Domain, DomainStatus
@@ -21,42 +19,12 @@ from edge.models import ConfigRevision, DeploymentStatus
 from edge_agent.signing import signed_headers
 from origin_fetch.services import origin_sni_update
 from tests import factories
-from tests.conftest import require
-from tests.processes import CeleryWorker, RedisServer, wait_for
+from tests.processes import CeleryWorker, wait_for
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 RECONCILE = 2.0
 PUSH_SLACK = 1.0  # seconds for one push round and the database writes after it, on a loaded 2-core machine
-
-
-@pytest.fixture
-def broker(tmp_path, settings):
-    """A private Redis for the broker: the test process publishes to it, and the test's worker consumes."""
-    require(
-        connection.vendor == "postgresql",
-        "needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1/cdn",
-    )
-    require(shutil.which("redis-server") is not None, "needs redis-server: apt-get install redis-server")
-    from kombu import pools
-
-    from console.celery import app
-
-    def publish_to(url: str) -> None:
-        # kombu keeps connection and producer pools per broker in process-wide registries: empty them, so
-        # the next publish opens a connection to `url` (a pool closed here would refuse every later publish).
-        app.conf.broker_url = url
-        pools.reset()
-        app._pool = None
-        app.amqp._producer_pool = None
-
-    server = RedisServer(tmp_path / "redis").start()
-    saved = app.conf.broker_url
-    settings.CELERY_BROKER_URL = server.url
-    publish_to(server.url)
-    yield server
-    publish_to(saved)
-    server.stop()
 
 
 @pytest.fixture

@@ -6,8 +6,9 @@ cache. Seeds an account with an owner, 20 CDN domains and a fresh AccessKey, sta
 (ACS3-HMAC-SHA256, a new nonce each time): DescribeCdnDomainConfigs of one domain, and
 BatchSetCdnDomainConfig of Origin SNI on all 20 domains, each call a real change (a new SNI name). Runs once
 per number of enabled edge nodes (`--nodes`, default 0 and 1,000): with nodes, simulated agents
-(`console.bench_fleet`) and two Celery workers deliver every change meanwhile. Prints requests per second
-and latency percentiles for each, and writes them to `docs/benchmarks/api.md`.
+(`console.bench_fleet`) and Celery worker processes (`--delivery-workers`, default one: the console, the
+workers, the agents and PostgreSQL share the machine's cores) deliver every change meanwhile. Prints requests
+per second and latency percentiles for each, and writes them to `docs/benchmarks/api.md`.
 
     createdb -h 127.0.0.1 -U postgres cdn_console_bench_api
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/cdn_console_bench_api \\
@@ -108,6 +109,12 @@ class Command(BaseCommand):
         parser.add_argument("--batch-concurrency", type=int, default=2, help="concurrent BatchSet clients")
         parser.add_argument("--output", default="docs/benchmarks/api.md")
         parser.add_argument("--nodes", default="0,1000", help="enabled simulated edge nodes, one run each")
+        parser.add_argument(
+            "--delivery-workers",
+            type=int,
+            default=1,
+            help="Celery worker processes delivering to the nodes (on the same cores as the console)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if "bench" not in str(connection.settings_dict["NAME"]):
@@ -130,7 +137,7 @@ class Command(BaseCommand):
                 fleet.set_nodes(count)
                 if count:  # simulated agents, and Celery workers delivering every change to them
                     fleet.start_agents()
-                    fleet.start_workers(2)
+                    fleet.start_workers(options["delivery_workers"])
                 load_before = os.getloadavg()[0]
                 describe, batch = asyncio.run(self.measure(base_url, signer, domains, options))
                 statements, rows = self.count_statements(created.access_key.access_key_id, domains)
@@ -329,8 +336,9 @@ class Command(BaseCommand):
                 f"Each BatchSet turns on Origin SNI with a new name on all {DOMAINS} domains in one "
                 "transaction (a revision and an operation log entry per domain). "
                 "Run once per number of enabled edge nodes: with nodes, each is a simulated agent "
-                "(`edge.benchsim`, one process, many ports) and two Celery worker processes deliver every "
-                "change to them while the calls are measured (on the same machine). "
+                "(`edge.benchsim`, one process, many ports) and "
+                f"{options['delivery_workers']} Celery worker process(es) deliver every "
+                "change to them while the calls are measured (on the same machine and cores). "
                 f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; 1-minute load average "
                 "before → after each run (other processes included). "
                 f"Each phase: {options['warmup']:.0f} s warm-up, {options['seconds']:.0f} s measured.",
