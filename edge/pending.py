@@ -33,7 +33,9 @@ def store() -> redis.Redis | None:
     if not url.startswith(("redis://", "rediss://", "unix://")):
         return None
     if _store is None or _store[0] != url:
-        _store = (url, redis.Redis.from_url(url))
+        # Bounded waits: a change's commit hook must not hang on a Redis that stopped answering (it falls
+        # back to the reconciler, as when the broker is down).
+        _store = (url, redis.Redis.from_url(url, socket_timeout=5, socket_connect_timeout=2))
     return _store[1]
 
 
