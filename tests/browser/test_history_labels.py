@@ -81,3 +81,23 @@ def test_the_history_reads_in_labels_in_english_and_chinese(page: Page, live_ser
     )
     for english in ("Origin", "Priority", "Why this SNI", "Primary", "modified", "Domain"):
         expect(table).not_to_contain_text(english)
+
+
+def test_at_phone_width_each_revision_reads_as_a_card_with_its_change_in_view(
+    page: Page, live_server, history
+):
+    page.set_viewport_size({"width": 390, "height": 844})
+    log_on(page, live_server.url, "alice")
+    page.goto(f"{live_server.url}/cdn/domains/{DOMAIN}/history/")
+    row = page.locator("#revision-3")
+    change = row.locator("td[data-label='Change']")
+    expect(change).to_contain_text("Priority: Primary → Backup")
+    box = change.bounding_box()
+    assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= 390, "the change is in view"
+    # Each cell says which column it is; the column headers stay for screen readers.
+    label = change.evaluate("cell => getComputedStyle(cell, '::before').content")
+    assert label == '"Change"'
+    expect(page.locator("#revision-history").get_by_role("columnheader", name="Change")).to_have_count(1)
+    # The current revision offers no Roll back, and shows no empty Actions line; the older ones do.
+    expect(row.locator("td[data-label='Actions']")).to_be_hidden()
+    expect(page.get_by_role("button", name="Roll back to revision 2")).to_be_visible()
