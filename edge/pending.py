@@ -45,14 +45,16 @@ def _key(shard: int, shards: int) -> str:
     return f"edge:pending:{connection.settings_dict['NAME']}:{shards}:{shard}"
 
 
-def join(client: redis.Redis, domain_ids: list[int], shard: int, shards: int) -> bool:
-    """Add the domains to the shard's pending set; True if the caller must queue a task to take it (none
-    is queued), False if a queued task takes them."""
-    key = _key(shard, shards)
+def join(client: redis.Redis, domain_ids: list[int], shards: int) -> list[int]:
+    """Add the domains to the pending set of each of the `shards` shards (one round trip for all); returns the
+    shards that need a task queued to take them (none is queued), the others' queued task takes them."""
     pipe = client.pipeline()
-    pipe.sadd(key, *domain_ids).expire(key, PENDING_SECONDS)
-    pipe.set(f"{key}:queued", 1, nx=True, ex=QUEUED_SECONDS)
-    return bool(pipe.execute()[2])
+    for shard in range(shards):
+        key = _key(shard, shards)
+        pipe.sadd(key, *domain_ids).expire(key, PENDING_SECONDS)
+        pipe.set(f"{key}:queued", 1, nx=True, ex=QUEUED_SECONDS)
+    flags = pipe.execute()[2::3]
+    return [shard for shard, raised in enumerate(flags) if raised]
 
 
 def not_queued(client: redis.Redis, shard: int, shards: int) -> None:

@@ -87,7 +87,6 @@ class _Pusher:
             )
             self.session = aiohttp.ClientSession(
                 connector=connector,
-                timeout=aiohttp.ClientTimeout(total=settings.EDGE_PUSH_TIMEOUT),
                 auto_decompress=False,
                 skip_auto_headers=("User-Agent",),
             )
@@ -134,6 +133,7 @@ async def _push_all(
     batches: dict[int, tuple[Target, bytes]], keys: dict[int, tuple[str, ...]], pusher: _Pusher
 ) -> list[NodeOutcome]:
     semaphore = asyncio.Semaphore(settings.EDGE_PUSH_CONCURRENCY)
+    timeout = aiohttp.ClientTimeout(total=settings.EDGE_PUSH_TIMEOUT)  # as configured now, each round
     session = pusher.client()
 
     async def push(node: Target, body: bytes) -> NodeOutcome:
@@ -141,7 +141,7 @@ async def _push_all(
         headers = signed_headers(keys.get(node.pk, ()), body)
         async with semaphore:
             try:
-                async with session.post(url, data=body, headers=headers) as response:
+                async with session.post(url, data=body, headers=headers, timeout=timeout) as response:
                     status, answer = response.status, await response.read()
             except (TimeoutError, aiohttp.ClientError) as exc:
                 error = f"Agent unreachable: {unreachable_reason(exc)}"

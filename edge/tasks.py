@@ -86,8 +86,10 @@ def deliver_domains(  # type: ignore[no-untyped-def]
         return
     domain_ids = pending.take(client, shard, shards, self.request.id)
     if domain_ids:
+        # A retry's message names the domains taken: the pending set has moved on meanwhile.
+        retry = {"domain_ids": domain_ids, "shard": shard, "shards": shards}
         try:
-            _deliver(self, domain_ids, shard=(shard, shards))
+            _deliver(self, domain_ids, shard=(shard, shards), retry_kwargs=retry)
         except Retry:
             pending.done(client, shard, shards, self.request.id)  # the retry's message names them
             raise
@@ -107,15 +109,17 @@ def deliver_nodes(self, *, node_ids: list[int]) -> None:  # type: ignore[no-unty
 
 
 def _deliver(  # type: ignore[no-untyped-def]
-    task, domain_ids: list[int] | None = None, *, node_ids: list[int] | None = None, shard=None
+    task,
+    domain_ids: list[int] | None = None,
+    *,
+    node_ids: list[int] | None = None,
+    shard=None,
+    retry_kwargs: dict | None = None,
 ) -> None:
     final = task.request.retries >= task.max_retries
     outcome = delivery.deliver(domain_ids=domain_ids, node_ids=node_ids, final=final, shard=shard)
     if outcome.transient_failures and not final:
-        kwargs = dict(task.request.kwargs or {})
-        if domain_ids is not None:
-            kwargs["domain_ids"] = domain_ids  # a coalesced task's retry keeps the domains it took
-        raise task.retry(countdown=backoff(task.request.retries), kwargs=kwargs)
+        raise task.retry(countdown=backoff(task.request.retries), kwargs=retry_kwargs)
 
 
 @shared_task(name="edge.reconcile", acks_late=True, reject_on_worker_lost=True)
@@ -158,20 +162,20 @@ def enqueue_delivery_many(*, domain_ids: list[int], nodes: int = 0) -> None:
     shards = delivery_shards(nodes)
     client = pending.store()
     try:
-        for shard in range(shards):
-            _enqueue_shard(client, list(domain_ids), shard, shards)
+        if client is None:
+            for shard in range(shards):
+                deliver_domains.delay(domain_ids=list(domain_ids), shard=shard, shards=shards)
+            return
+        for shard in pending.join(client, list(domain_ids), shards):  # the others' queued task takes them
+            _enqueue_joined(client, shard, shards)
     except Exception:  # the broker is down: the change is saved and pending; reconcile picks it up
         logger.warning(
             "Could not enqueue delivery of domains %s; the reconciler will deliver them", domain_ids
         )
 
 
-def _enqueue_shard(client: redis.Redis | None, domain_ids: list[int], shard: int, shards: int) -> None:
-    if client is None:
-        deliver_domains.delay(domain_ids=domain_ids, shard=shard, shards=shards)
-        return
-    if not pending.join(client, domain_ids, shard, shards):
-        return  # a task of this shard waits in the queue: it takes these domains too
+def _enqueue_joined(client: redis.Redis, shard: int, shards: int) -> None:
+    """Queue the task that takes the shard's pending domains; if it cannot be, the next change queues it."""
     try:
         deliver_domains.delay(shard=shard, shards=shards)
     except Exception:

@@ -62,18 +62,18 @@ def test_a_domain_changed_again_while_its_task_runs_is_left_for_the_next_task(br
     client = pending.store()
     key = pending._key(0, 1)
 
-    assert pending.join(client, [1, 2], 0, 1) is True, "none queued: the first change queues a task"
-    assert pending.join(client, [2, 3], 0, 1) is False, "a task waits: the next change joins it"
+    assert pending.join(client, [1, 2], 1) == [0], "none queued: the first change queues a task"
+    assert pending.join(client, [2, 3], 1) == [], "a task waits: the next change joins it"
     assert pending.take(client, 0, 1, "t1") == [1, 2, 3]
-    assert pending.join(client, [2], 0, 1) is True, "the task has started: a change queues the next one"
+    assert pending.join(client, [2], 1) == [0], "the task has started: a change queues the next one"
     pending.done(client, 0, 1, "t1")
     assert pending.take(client, 0, 1, "t2") == [2], "what changed during the first task is still pending"
     pending.done(client, 0, 1, "t2")
 
     # A worker killed before it was done: the same message, delivered again, takes its domains again.
-    pending.join(client, [5], 0, 1)
+    pending.join(client, [5], 1)
     assert pending.take(client, 0, 1, "t3") == [5]
-    pending.join(client, [6], 0, 1)
+    pending.join(client, [6], 1)
     assert pending.take(client, 0, 1, "t3") == [5, 6]
     pending.done(client, 0, 1, "t3")
     assert client.keys(f"{key}*") == [], "nothing is left behind"
